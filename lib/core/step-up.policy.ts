@@ -1,0 +1,208 @@
+import type { BearerErrorCode } from './step-up.constants.js';
+import { isChallengeItem } from './step-up.challenge.js';
+import { parseDurationSeconds } from './step-up.duration.js';
+
+/** Where a token may carry its granted scopes. */
+export type ScopeClaimName = 'scope' | 'scp' | 'permissions';
+
+/** What a route asks of the user's authentication, as written on `@RequireStepUp()`. */
+export interface StepUpRequirement {
+  /** The token's `acr` must be one of these (or rank at or above one of them, see `acrRanking`). */
+  readonly acr?: string | readonly string[];
+  /** The token's `amr` must contain every one of these. */
+  readonly amr?: readonly string[];
+  /** The user must have authenticated at most this long ago: seconds, or `'90s'`, `'5m'`, `'1h'`. */
+  readonly maxAge?: number | string;
+}
+
+/** A route's requirements, checked and prepared once so evaluation allocates nothing on success. */
+export interface CompiledPolicy {
+  /** Acr values to ask for in a challenge, as the route declared them. */
+  readonly acrValues: readonly string[];
+  /** Every acr value that satisfies the route (declared values and those ranked above them). */
+  readonly acceptedAcr: ReadonlySet<string> | undefined;
+  readonly amr: readonly string[];
+  readonly maxAge: number | undefined;
+  readonly scopes: readonly string[];
+}
+
+export interface PolicyOptions {
+  /** Acr values from lowest to highest assurance: a higher one satisfies a route asking for a lower one. */
+  readonly acrRanking?: readonly string[];
+}
+
+export interface EvaluationContext {
+  /** Current time in seconds since the epoch. */
+  readonly now: number;
+  /** Seconds of clock skew tolerated on `auth_time`. */
+  readonly clockTolerance: number;
+  /** Claims read for granted scopes, in order. */
+  readonly scopeClaims: readonly ScopeClaimName[];
+}
+
+export type FailedClaim = 'acr' | 'amr' | 'auth_time' | 'scope';
+export type FailureReason = 'missing' | 'not_accepted' | 'incomplete' | 'too_old' | 'in_future';
+
+/** Why a token does not satisfy a route, and the challenge that tells the client how to fix it. */
+export interface PolicyFailure {
+  readonly error: Exclude<BearerErrorCode, 'invalid_request'>;
+  readonly claim: FailedClaim;
+  readonly reason: FailureReason;
+  /** Fixed text: never holds anything read from the token. */
+  readonly description: string;
+  readonly acrValues?: readonly string[];
+  readonly maxAge?: number;
+  readonly scope?: readonly string[];
+}
+
+export type PolicyResult = { readonly allowed: true } | { readonly allowed: false; readonly failure: PolicyFailure };
+
+const ALLOWED: PolicyResult = Object.freeze({ allowed: true });
+
+function checkedItems(values: readonly string[], what: string): readonly string[] {
+  for (const value of values) {
+    if (typeof value !== 'string' || !isChallengeItem(value)) {
+      throw new TypeError(
+        `${what} ${JSON.stringify(value)} is not valid: use visible ASCII without spaces, quotes or backslashes (RFC 6750 §3)`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(values)]);
+}
+
+/** Validates a route's requirements and prepares them for {@link evaluatePolicy}. Throws on any mistake. */
+export function compilePolicy(
+  requirement: StepUpRequirement | undefined,
+  scopes: readonly string[] = [],
+  options: PolicyOptions = {},
+): CompiledPolicy {
+  const acrValues = checkedItems(
+    requirement?.acr === undefined ? [] : typeof requirement.acr === 'string' ? [requirement.acr] : requirement.acr,
+    'acr',
+  );
+  if (requirement?.acr !== undefined && acrValues.length === 0) {
+    throw new TypeError('acr must name at least one value; leave it out to accept any acr');
+  }
+  return Object.freeze({
+    acrValues,
+    acceptedAcr: acrValues.length ? acceptedAcrValues(acrValues, options.acrRanking ?? []) : undefined,
+    amr: checkedItems(requirement?.amr ?? [], 'amr'),
+    maxAge: requirement?.maxAge === undefined ? undefined : parseDurationSeconds(requirement.maxAge, 'maxAge'),
+    scopes: checkedItems(scopes, 'scope'),
+  });
+}
+
+function acceptedAcrValues(required: readonly string[], ranking: readonly string[]): ReadonlySet<string> {
+  const accepted = new Set(required);
+  const ranks = required.map((value) => ranking.indexOf(value)).filter((rank) => rank >= 0);
+  if (ranks.length) ranking.slice(Math.min(...ranks)).forEach((value) => accepted.add(value));
+  return accepted;
+}
+
+/** A NumericDate (RFC 7519 §2): a finite, non-negative number. Anything else counts as absent. */
+function numericDate(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+function hasAllAmr(amr: unknown, required: readonly string[]): boolean {
+  if (!Array.isArray(amr)) return false;
+  for (const value of required) if (!amr.includes(value)) return false;
+  return true;
+}
+
+function grantedScopes(claims: Readonly<Record<string, unknown>>, names: readonly ScopeClaimName[]): string[] {
+  const granted: string[] = [];
+  for (const name of names) {
+    const value = claims[name];
+    if (typeof value === 'string' && name !== 'permissions') {
+      // RFC 6749 §3.3: scope-tokens are separated by single spaces; any other whitespace is part of a token.
+      granted.push(...value.split(' '));
+    } else if (Array.isArray(value) && name !== 'scope') {
+      for (const item of value) if (typeof item === 'string') granted.push(item);
+    }
+  }
+  return granted;
+}
+
+function missingScopes(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, context: EvaluationContext) {
+  if (!policy.scopes.length) return false;
+  const granted = grantedScopes(claims, context.scopeClaims);
+  return policy.scopes.some((scope) => !granted.includes(scope));
+}
+
+function stepUp(
+  claim: FailedClaim,
+  reason: FailureReason,
+  description: string,
+  policy: CompiledPolicy,
+  scopeAlsoMissing: boolean,
+): PolicyResult {
+  return {
+    allowed: false,
+    failure: {
+      error: 'insufficient_user_authentication',
+      claim,
+      reason,
+      description,
+      ...(policy.acrValues.length && { acrValues: policy.acrValues }),
+      ...(policy.maxAge !== undefined && { maxAge: policy.maxAge }),
+      ...(scopeAlsoMissing && { scope: policy.scopes }),
+    },
+  };
+}
+
+/**
+ * Decides whether verified token claims satisfy a route. Pure and synchronous: the token's signature,
+ * issuer, audience and lifetime must already have been checked. Checks, in order: `auth_time` not in the
+ * future, then step-up (`acr`, `amr`, `auth_time` against `maxAge`), then scopes. A claim of the wrong
+ * type counts as absent, so it leads to a challenge, never to an exception.
+ */
+export function evaluatePolicy(
+  claims: Readonly<Record<string, unknown>>,
+  policy: CompiledPolicy,
+  context: EvaluationContext,
+): PolicyResult {
+  const authTime = numericDate(claims.auth_time);
+  if (authTime !== undefined && authTime > context.now + context.clockTolerance) {
+    return {
+      allowed: false,
+      failure: {
+        error: 'invalid_token',
+        claim: 'auth_time',
+        reason: 'in_future',
+        description: 'The access token states an authentication time in the future',
+      },
+    };
+  }
+
+  const { acceptedAcr, maxAge } = policy;
+  const acr = claims.acr;
+  let failure: [FailedClaim, FailureReason, string] | undefined;
+  if (acceptedAcr && typeof acr !== 'string') {
+    failure = ['acr', 'missing', 'The access token does not state how the user authenticated (acr)'];
+  } else if (acceptedAcr && !acceptedAcr.has(acr as string)) {
+    failure = ['acr', 'not_accepted', 'A stronger authentication context (acr) is required'];
+  } else if (policy.amr.length && !hasAllAmr(claims.amr, policy.amr)) {
+    failure = ['amr', 'incomplete', 'Additional authentication methods (amr) are required'];
+  } else if (maxAge !== undefined && authTime === undefined) {
+    failure = ['auth_time', 'missing', 'The access token does not state when the user authenticated (auth_time)'];
+  } else if (maxAge !== undefined && context.now - (authTime as number) > maxAge + context.clockTolerance) {
+    failure = ['auth_time', 'too_old', 'The user must authenticate again (max_age exceeded)'];
+  }
+
+  const scopeMissing = missingScopes(claims, policy, context);
+  if (failure) return stepUp(...failure, policy, scopeMissing);
+  if (scopeMissing) {
+    return {
+      allowed: false,
+      failure: {
+        error: 'insufficient_scope',
+        claim: 'scope',
+        reason: 'missing',
+        description: 'The access token lacks a scope this operation requires',
+        scope: policy.scopes,
+      },
+    };
+  }
+  return ALLOWED;
+}

@@ -1,0 +1,45 @@
+import type { BearerChallenge } from './step-up.challenge.js';
+
+const ORIGIN = 'http://step-up.invalid';
+
+/** Whether an `Accept` header ranks HTML above JSON, as a browser navigation does. */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let html = 0;
+  let json = 0;
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    const quality = q === undefined ? 1 : Number(q.slice(2)) || 0;
+    if (type === 'text/html') html = Math.max(html, quality);
+    else if (type === 'application/json' || type === 'application/problem+json') json = Math.max(json, quality);
+  }
+  return html > 0 && html > json;
+}
+
+/**
+ * The path and query of a request target, only if it stays on this origin: anything that would leave
+ * it (`//host`, `/\host`, an absolute URL, control characters) becomes `/`. Never an open redirect.
+ */
+export function sameOriginPath(target: string): string {
+  if (!target.startsWith('/') || /[\x00-\x1f\x7f\\]/.test(target)) return '/';
+  try {
+    const url = new URL(target, ORIGIN);
+    return url.origin === ORIGIN && !target.startsWith('//') ? `${url.pathname}${url.search}` : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/** Where to send a browser to step up: the re-authentication page with `acr_values`, `max_age`, `return_to`. */
+export function reauthenticationLocation(
+  reauthenticateUrl: string,
+  { acrValues, maxAge }: Pick<BearerChallenge, 'acrValues' | 'maxAge'>,
+  returnTo: string,
+): string {
+  const url = new URL(reauthenticateUrl, ORIGIN);
+  if (acrValues?.length) url.searchParams.set('acr_values', acrValues.join(' '));
+  if (maxAge !== undefined) url.searchParams.set('max_age', String(maxAge));
+  url.searchParams.set('return_to', sameOriginPath(returnTo));
+  return url.origin === ORIGIN ? `${url.pathname}${url.search}` : url.href;
+}

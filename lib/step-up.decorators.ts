@@ -1,0 +1,44 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { compilePolicy, type StepUpRequirement } from './core/step-up.policy.js';
+import type { AccessTokenClaims } from './core/step-up.verifier.js';
+import {
+  STEP_UP_CLAIMS,
+  STEP_UP_PUBLIC_METADATA,
+  STEP_UP_REQUIREMENT_METADATA,
+  STEP_UP_SCOPES_METADATA,
+} from './step-up.metadata.js';
+
+/**
+ * Requires a stronger or more recent authentication: `acr` (any of), `amr` (all of), `maxAge`.
+ * On a method it replaces a class-level requirement. Mistakes throw when the class is defined.
+ */
+export function RequireStepUp(requirement: StepUpRequirement): ClassDecorator & MethodDecorator {
+  if (requirement?.acr === undefined && requirement?.amr === undefined && requirement?.maxAge === undefined) {
+    throw new TypeError('@RequireStepUp() needs acr, amr or maxAge, e.g. @RequireStepUp({ acr: ACR_MFA, maxAge: 300 })');
+  }
+  compilePolicy(requirement);
+  return SetMetadata(STEP_UP_REQUIREMENT_METADATA, requirement);
+}
+
+/** Requires every listed OAuth scope. Scopes on the class and on the method add up. */
+export function RequireScope(...scopes: string[]): ClassDecorator & MethodDecorator {
+  if (scopes.length === 0) throw new TypeError("@RequireScope() needs at least one scope, e.g. @RequireScope('transfer:funds')");
+  compilePolicy(undefined, scopes);
+  return SetMetadata(STEP_UP_SCOPES_METADATA, scopes);
+}
+
+/**
+ * No authentication at all. On a class, it opens the routes that declare no requirement of their own;
+ * on a method, it opens that route whatever the class says.
+ */
+export function Public(): ClassDecorator & MethodDecorator {
+  return SetMetadata(STEP_UP_PUBLIC_METADATA, true);
+}
+
+/** The verified access token claims, or one claim: `@StepUpClaims('sub') sub: string`. */
+export const StepUpClaims = createParamDecorator(
+  (claim: string | undefined, context: ExecutionContext): unknown => {
+    const claims: AccessTokenClaims | undefined = context.switchToHttp().getRequest()[STEP_UP_CLAIMS];
+    return claim === undefined ? claims : claims?.[claim];
+  },
+);

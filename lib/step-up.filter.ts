@@ -1,0 +1,56 @@
+import { Catch, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { formatBearerChallenge } from './core/step-up.challenge.js';
+import { prefersHtml, reauthenticationLocation } from './core/step-up.redirect.js';
+import { BearerChallengeException, KeySetUnavailableException, StepUpRequiredException } from './step-up.exceptions.js';
+import { STEP_UP_OPTIONS } from './step-up.metadata.js';
+import type { ResolvedStepUpOptions } from './step-up.options.js';
+
+interface HttpRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly originalUrl?: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * Answers step-up refusals as the standards say: the `WWW-Authenticate: Bearer` challenge (RFC 6750,
+ * RFC 9470), an `application/problem+json` body (RFC 9457), and for browser navigations that need
+ * step-up, when `reauthenticateUrl` is set, a 303 redirect carrying `acr_values`, `max_age` and `return_to`.
+ */
+@Catch(BearerChallengeException, KeySetUnavailableException)
+export class StepUpExceptionFilter implements ExceptionFilter {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional() @Inject(STEP_UP_OPTIONS) private readonly options?: ResolvedStepUpOptions,
+  ) {}
+
+  catch(exception: BearerChallengeException | KeySetUnavailableException, host: ArgumentsHost): void {
+    const adapter = this.adapterHost.httpAdapter;
+    const http = host.switchToHttp();
+    const request = http.getRequest<HttpRequest>();
+    const response = http.getResponse<unknown>();
+    adapter.setHeader(response, 'Cache-Control', 'no-store');
+
+    if (exception instanceof KeySetUnavailableException) {
+      adapter.setHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
+    } else {
+      const { reauthenticateUrl } = this.options ?? {};
+      if (reauthenticateUrl && exception instanceof StepUpRequiredException && this.isNavigation(request)) {
+        const returnTo = request.originalUrl ?? request.url ?? '/';
+        adapter.redirect(response, 303, reauthenticationLocation(reauthenticateUrl, exception.challenge, returnTo));
+        return;
+      }
+      const realm = this.options?.realm;
+      adapter.setHeader(response, 'WWW-Authenticate', formatBearerChallenge({ ...(realm && { realm }), ...exception.challenge }));
+      adapter.appendHeader(response, 'Access-Control-Expose-Headers', 'WWW-Authenticate');
+    }
+    adapter.setHeader(response, 'Content-Type', 'application/problem+json');
+    adapter.reply(response, exception.getResponse(), exception.getStatus());
+  }
+
+  private isNavigation(request: HttpRequest): boolean {
+    const accept = request.headers.accept;
+    return (request.method === 'GET' || request.method === 'HEAD') && prefersHtml(typeof accept === 'string' ? accept : undefined);
+  }
+}

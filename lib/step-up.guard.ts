@@ -1,0 +1,143 @@
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Logger,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { readBearerCredentials } from './core/step-up.bearer.js';
+import { KeySetUnavailableError } from './core/step-up.keys.js';
+import { compilePolicy, evaluatePolicy, type CompiledPolicy, type PolicyFailure, type StepUpRequirement } from './core/step-up.policy.js';
+import { TokenVerificationError, type AccessTokenClaims } from './core/step-up.verifier.js';
+import { StepUpAuthenticator } from './step-up.authenticator.js';
+import {
+  AuthenticationRequiredException,
+  InsufficientScopeException,
+  InvalidRequestException,
+  InvalidTokenException,
+  KeySetUnavailableException,
+  StepUpRequiredException,
+} from './step-up.exceptions.js';
+import {
+  STEP_UP_CLAIMS,
+  STEP_UP_OPTIONS,
+  STEP_UP_PUBLIC_METADATA,
+  STEP_UP_REQUIREMENT_METADATA,
+  STEP_UP_SCOPES_METADATA,
+} from './step-up.metadata.js';
+import type { ResolvedStepUpOptions } from './step-up.options.js';
+
+/** The request shape the guard reads: Express and Fastify requests both fit. */
+export interface StepUpRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly url?: string;
+  [STEP_UP_CLAIMS]?: AccessTokenClaims;
+  [property: string]: unknown;
+}
+
+const OPEN = null;
+
+/**
+ * Authenticates the bearer token and enforces `@RequireStepUp()` and `@RequireScope()`. Fails closed:
+ * an unknown execution context, a missing or malformed token, or a claim of the wrong type denies.
+ * Extend it and override the protected hooks to read tokens or requests from elsewhere.
+ */
+@Injectable()
+export class StepUpGuard implements CanActivate {
+  private readonly logger = new Logger(StepUpGuard.name);
+  private readonly policies = new WeakMap<Function, WeakMap<Function, CompiledPolicy | typeof OPEN>>();
+
+  constructor(
+    protected readonly reflector: Reflector,
+    @Inject(STEP_UP_OPTIONS) protected readonly options: ResolvedStepUpOptions,
+    protected readonly authenticator: StepUpAuthenticator,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const policy = this.policyFor(context.getClass(), context.getHandler());
+    if (policy === OPEN) return true;
+    const request = this.getRequest(context);
+    const token = this.getToken(request);
+    const now = Date.now() / 1000;
+    const claims = await this.verify(token, now);
+    const result = evaluatePolicy(claims, policy, {
+      now,
+      clockTolerance: this.options.clockTolerance,
+      scopeClaims: this.options.scopeClaims,
+    });
+    if (!result.allowed) throw this.refusal(result.failure);
+    request[STEP_UP_CLAIMS] = claims;
+    if (this.options.requestProperty !== false) request[this.options.requestProperty] = claims;
+    return true;
+  }
+
+  /** The HTTP request. Other contexts are refused: override this to support, say, GraphQL. */
+  protected getRequest(context: ExecutionContext): StepUpRequest {
+    if (context.getType() !== 'http') {
+      throw new ForbiddenException(
+        `StepUpGuard protects HTTP routes only; mark this ${context.getType()} handler @Public() or override getRequest()`,
+      );
+    }
+    return context.switchToHttp().getRequest<StepUpRequest>();
+  }
+
+  /** The bearer token from the `Authorization` header. Tokens in the query string are refused (RFC 6750 §2.3). */
+  protected getToken(request: StepUpRequest): string {
+    if (request.url !== undefined && /[?&]access_token=/.test(request.url)) {
+      throw new InvalidRequestException('Send the access token in the Authorization header, not in the URL');
+    }
+    const credentials = readBearerCredentials(request.headers.authorization, this.options.maxTokenLength);
+    if (credentials.kind === 'none') throw new AuthenticationRequiredException();
+    if (credentials.kind === 'malformed') throw new InvalidRequestException(credentials.description);
+    return credentials.token;
+  }
+
+  private async verify(token: string, now: number): Promise<AccessTokenClaims> {
+    try {
+      return await this.authenticator.verify(token, now);
+    } catch (error) {
+      if (error instanceof TokenVerificationError) {
+        throw new InvalidTokenException(error.description, error, error);
+      }
+      if (error instanceof KeySetUnavailableError) {
+        throw new KeySetUnavailableException(error.retryAfterSeconds, error);
+      }
+      this.logger.error(`Token verification failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+  }
+
+  private refusal(failure: PolicyFailure) {
+    const details = { code: `ERR_${failure.error.toUpperCase()}`, claim: failure.claim, reason: failure.reason };
+    switch (failure.error) {
+      case 'insufficient_user_authentication':
+        return new StepUpRequiredException({ ...failure, description: failure.description, details });
+      case 'insufficient_scope':
+        return new InsufficientScopeException(failure.scope ?? [], failure.description);
+      case 'invalid_token':
+        return new InvalidTokenException(failure.description, details);
+    }
+  }
+
+  private policyFor(target: Function, handler: Function): CompiledPolicy | typeof OPEN {
+    let byHandler = this.policies.get(target);
+    if (!byHandler) this.policies.set(target, (byHandler = new WeakMap()));
+    let policy = byHandler.get(handler);
+    if (policy === undefined) byHandler.set(handler, (policy = this.compile(target, handler)));
+    return policy;
+  }
+
+  private compile(target: Function, handler: Function): CompiledPolicy | typeof OPEN {
+    const { reflector } = this;
+    const requirement = reflector.getAllAndOverride<StepUpRequirement | undefined>(STEP_UP_REQUIREMENT_METADATA, [handler, target]);
+    const scopes = reflector.getAllAndMerge<string[]>(STEP_UP_SCOPES_METADATA, [handler, target]);
+    const declaresOwn =
+      reflector.get(STEP_UP_REQUIREMENT_METADATA, handler) !== undefined || reflector.get(STEP_UP_SCOPES_METADATA, handler) !== undefined;
+    const isPublic = reflector.get<boolean | undefined>(STEP_UP_PUBLIC_METADATA, handler) ?? (!declaresOwn && reflector.get(STEP_UP_PUBLIC_METADATA, target));
+    if (isPublic) return OPEN;
+    if (requirement === undefined && scopes.length === 0 && this.options.defaultPolicy === 'none') return OPEN;
+    return compilePolicy(requirement, scopes, { acrRanking: this.options.acrRanking });
+  }
+}

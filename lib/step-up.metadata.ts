@@ -1,0 +1,11 @@
+/** Injection token of the options as given to `forRoot` or returned by `useFactory`. */
+export const STEP_UP_MODULE_OPTIONS = Symbol('STEP_UP_MODULE_OPTIONS');
+/** Injection token of the validated options ({@link ResolvedStepUpOptions}). */
+export const STEP_UP_OPTIONS = Symbol('STEP_UP_OPTIONS');
+
+export const STEP_UP_REQUIREMENT_METADATA = 'nestjs-step-up:requirement';
+export const STEP_UP_SCOPES_METADATA = 'nestjs-step-up:scopes';
+export const STEP_UP_PUBLIC_METADATA = 'nestjs-step-up:public';
+
+/** Where the guard leaves the verified claims on the request, for `@StepUpClaims()`. */
+export const STEP_UP_CLAIMS = Symbol('nestjs-step-up:claims');

@@ -1,0 +1,230 @@
+import { ACR_MFA, parseStepUpChallenge } from 'nestjs-step-up';
+import { TestIssuer } from './support/test-issuer.js';
+import { PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+const MFA = { acr: ACR_MFA, amr: ['mfa', 'otp'] };
+
+async function problem(response: Response) {
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  return response.json();
+}
+
+describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
+  let issuer: TestIssuer;
+  let api: TestApp;
+  const realm = TestIssuer.audience;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    api = await startTestApp(platform, issuer.moduleOptions);
+  });
+  afterAll(async () => {
+    await api.app.close();
+    await issuer.close();
+  });
+
+  describe('authentication', () => {
+    it('lets anyone reach a @Public() route', async () => {
+      const response = await api.request('/api/health');
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
+    });
+
+    it('answers a request without credentials with a bare Bearer challenge (RFC 6750 §3.1)', async () => {
+      const response = await api.request('/api/profile');
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+      expect(response.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/);
+      expect(await problem(response)).toEqual({
+        type: 'https://www.rfc-editor.org/rfc/rfc6750#section-3',
+        title: 'Authentication required',
+        status: 401,
+        detail: 'This resource requires a bearer access token',
+      });
+    });
+
+    it('treats another scheme as no bearer credentials', async () => {
+      const response = await api.request('/api/profile', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+    });
+
+    it('requires a valid token on an undecorated route and hands the claims to the handler', async () => {
+      const response = await api.request('/api/profile', { token: await issuer.sign({ sub: 'alice' }) });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ subject: 'alice' });
+    });
+
+    it('accepts a lower-case scheme', async () => {
+      const token = await issuer.sign();
+      const response = await api.request('/api/profile', { headers: { authorization: `bearer ${token}` } });
+      expect(response.status).toBe(200);
+    });
+
+    it.each([
+      ['an expired token', { exp: now() - 60 }, 'The access token has expired'],
+      ['a token for another audience', { aud: 'https://other.example' }, 'The access token is not meant for this resource server'],
+      ['a token from another issuer', { iss: 'https://evil.example' }, 'The access token was not issued by a trusted issuer'],
+      ['a token not valid yet', { nbf: now() + 3600 }, 'The access token is not valid yet'],
+    ])('refuses %s with invalid_token', async (_name, claims, description) => {
+      const response = await api.request('/api/profile', { token: await issuer.sign(claims) });
+      expect(response.status).toBe(401);
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)).toEqual({
+        realm,
+        error: 'invalid_token',
+        errorDescription: description,
+        acrValues: [],
+        scope: [],
+      });
+      expect(await problem(response)).toMatchObject({ status: 401, error: 'invalid_token', detail: description });
+    });
+
+    it('refuses a token with a forged signature', async () => {
+      const [header, payload] = (await issuer.sign()).split('.');
+      const forged = `${header}.${payload}.${Buffer.alloc(64, 1).toString('base64url')}`;
+      const response = await api.request('/api/profile', { token: forged });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer realm="${realm}", error="invalid_token", error_description="The access token signature is invalid"`,
+      );
+    });
+
+    it('refuses a malformed Authorization header with invalid_request', async () => {
+      const response = await api.request('/api/profile', { headers: { authorization: 'Bearer a b' } });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer realm="${realm}", error="invalid_request", error_description="The Bearer credentials must be exactly one token"`,
+      );
+    });
+
+    it('refuses a token in the query string', async () => {
+      const response = await api.request(`/api/profile?access_token=${await issuer.sign()}`);
+      expect(response.status).toBe(400);
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)?.error).toBe('invalid_request');
+    });
+  });
+
+  describe('step-up', () => {
+    it('challenges a password-only token with RFC 9470 parameters, including the missing scope', async () => {
+      const token = await issuer.sign({ acr: 'urn:password', amr: ['pwd'], auth_time: now() - 10, scope: 'read:balance' });
+      const response = await api.request('/api/transfers', { method: 'POST', token });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer realm="${realm}", error="insufficient_user_authentication", ` +
+          `error_description="A stronger authentication context (acr) is required", ` +
+          `acr_values="${ACR_MFA}", max_age="300", scope="transfer:funds"`,
+      );
+      expect(await problem(response)).toEqual({
+        type: 'https://www.rfc-editor.org/rfc/rfc9470#section-3',
+        title: 'Step-up authentication required',
+        status: 401,
+        detail: 'A stronger authentication context (acr) is required',
+        error: 'insufficient_user_authentication',
+        acr_values: ACR_MFA,
+        max_age: 300,
+        scope: 'transfer:funds',
+      });
+    });
+
+    it('challenges a token with no acr or auth_time, as minted from a refresh token', async () => {
+      const response = await api.request('/api/transfers', { method: 'POST', token: await issuer.sign({ scope: 'transfer:funds' }) });
+      expect(response.status).toBe(401);
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)).toMatchObject({
+        error: 'insufficient_user_authentication',
+        acrValues: [ACR_MFA],
+        maxAge: 300,
+        scope: [],
+      });
+    });
+
+    it('challenges an MFA token whose authentication is older than max_age', async () => {
+      const token = await issuer.sign({ ...MFA, auth_time: now() - 301 - 5, scope: 'transfer:funds' });
+      const response = await api.request('/api/transfers', { method: 'POST', token });
+      expect(response.status).toBe(401);
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)).toEqual({
+        realm,
+        error: 'insufficient_user_authentication',
+        errorDescription: 'The user must authenticate again (max_age exceeded)',
+        acrValues: [ACR_MFA],
+        maxAge: 300,
+        scope: [],
+      });
+    });
+
+    it('lets a fresh MFA token with the scope through', async () => {
+      const token = await issuer.sign({ ...MFA, auth_time: now() - 30, scope: 'read:balance transfer:funds' });
+      const response = await api.request('/api/transfers', {
+        method: 'POST',
+        token,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: 10 }),
+      });
+      expect(response.status).toBe(201);
+      expect(await response.json()).toEqual({ id: 'transfer-1', body: { amount: 10 } });
+    });
+
+    it('answers insufficient_scope (403) once step-up is satisfied', async () => {
+      const token = await issuer.sign({ ...MFA, auth_time: now(), scope: 'read:balance' });
+      const response = await api.request('/api/transfers', { method: 'POST', token });
+      expect(response.status).toBe(403);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer realm="${realm}", error="insufficient_scope", ` +
+          `error_description="The access token lacks a scope this operation requires", scope="transfer:funds"`,
+      );
+      expect(await problem(response)).toEqual({
+        type: 'https://www.rfc-editor.org/rfc/rfc6750#section-3.1',
+        title: 'Insufficient scope',
+        status: 403,
+        detail: 'The access token lacks a scope this operation requires',
+        error: 'insufficient_scope',
+        scope: 'transfer:funds',
+      });
+    });
+
+    it('requires every amr value', async () => {
+      const otp = await api.request('/api/keys', { token: await issuer.sign({ ...MFA }) });
+      expect(otp.status).toBe(401);
+      expect(parseStepUpChallenge(otp.headers.get('www-authenticate')!)).toMatchObject({
+        error: 'insufficient_user_authentication',
+        errorDescription: 'Additional authentication methods (amr) are required',
+        acrValues: [ACR_MFA],
+      });
+      const hwk = await api.request('/api/keys', { token: await issuer.sign({ acr: ACR_MFA, amr: ['mfa', 'hwk'] }) });
+      expect(hwk.status).toBe(200);
+    });
+
+    it('refuses an auth_time in the future as an invalid token', async () => {
+      const response = await api.request('/api/transfers', {
+        method: 'POST',
+        token: await issuer.sign({ ...MFA, auth_time: now() + 3600, scope: 'transfer:funds' }),
+      });
+      expect(response.status).toBe(401);
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)?.error).toBe('invalid_token');
+    });
+  });
+
+  describe('class and method metadata', () => {
+    it('merges class and method scopes', async () => {
+      const onlyAudit = await api.request('/admin/audit-logs', { token: await issuer.sign({ ...MFA, scope: 'admin:audit' }) });
+      expect(onlyAudit.status).toBe(403);
+      expect(parseStepUpChallenge(onlyAudit.headers.get('www-authenticate')!)?.scope).toEqual(['admin:audit', 'admin']);
+      const both = await api.request('/admin/audit-logs', { token: await issuer.sign({ ...MFA, scope: 'admin admin:audit' }) });
+      expect(both.status).toBe(200);
+    });
+
+    it('lets a method-level @RequireStepUp override the class-level one', async () => {
+      const token = await issuer.sign({ ...MFA, auth_time: now() - 120, scope: 'admin' });
+      const response = await api.request('/admin/permissions', { method: 'PATCH', token });
+      expect(response.status).toBe(401);
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)).toMatchObject({ acrValues: [ACR_MFA], maxAge: 60 });
+      const fresh = await issuer.sign({ ...MFA, auth_time: now() - 10, scope: 'admin' });
+      expect((await api.request('/admin/permissions', { method: 'PATCH', token: fresh })).status).toBe(200);
+    });
+
+    it('lets a method-level @Public() open one route of a protected class', async () => {
+      expect((await api.request('/admin/status')).status).toBe(200);
+    });
+  });
+});
