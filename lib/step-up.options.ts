@@ -158,7 +158,9 @@ class StepUpOptionsSchema {
     each: true,
     message: ({ value }) =>
       `algorithms may only hold ${SUPPORTED_ALGORITHMS.join(', ')}: "none" and HMAC (HS*) algorithms are refused, ` +
-      `because a resource server verifies with the issuer's public keys (got ${JSON.stringify(value)})`,
+      `because a resource server verifies with the issuer's public keys (got ${JSON.stringify(
+        (value as unknown[]).filter((algorithm) => !SUPPORTED_ALGORITHMS.includes(algorithm as string)).join(', '),
+      )})`,
   })
   algorithms?: unknown;
 

@@ -7,7 +7,8 @@ export type BearerCredentials =
 const NONE: BearerCredentials = Object.freeze({ kind: 'none' });
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-const BEARER_SCHEME = /^bearer(?:[ \t]+|$)/i;
+// The scheme is the whole auth-scheme token "Bearer", in any case; RFC 6750 separates it from the token by 1*SP.
+const BEARER_SCHEME = /^bearer(?![!#$%&'*+\-.^_`|~0-9A-Za-z])/i;
 
 function malformed(description: string): BearerCredentials {
   return { kind: 'malformed', description };
@@ -37,8 +38,10 @@ export function readBearerCredentials(
   if (header === '') return malformed('The Authorization header is empty');
   const scheme = BEARER_SCHEME.exec(header);
   if (!scheme) return NONE;
-  const token = header.slice(scheme[0].length);
-  if (token === '') return malformed('The Bearer credentials hold no token');
+  const rest = header.slice(scheme[0].length);
+  if (rest === '') return malformed('The Bearer credentials hold no token');
+  const token = rest.replace(/^ +/, '');
+  if (token === rest) return malformed('The Bearer credentials must be exactly one token');
   if (token.length > maxTokenLength) {
     return malformed(`The access token must not exceed ${maxTokenLength} characters`);
   }

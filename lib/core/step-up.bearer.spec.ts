@@ -1,0 +1,50 @@
+import { readBearerCredentials } from './step-up.bearer.js';
+
+const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
+
+describe('readBearerCredentials', () => {
+  it.each([
+    [`Bearer ${TOKEN}`],
+    [`bearer ${TOKEN}`],
+    [`BEARER   ${TOKEN}`],
+    [`Bearer ${TOKEN}  `],
+    [[`Bearer ${TOKEN}`]],
+  ])('reads the token from %j', (header) => {
+    expect(readBearerCredentials(header, 8192)).toEqual({ kind: 'token', token: TOKEN });
+  });
+
+  it('accepts b64token padding', () => {
+    expect(readBearerCredentials('Bearer abc+/==', 100)).toEqual({ kind: 'token', token: 'abc+/==' });
+  });
+
+  it.each([[undefined], [[]], ['Basic dXNlcjpwYXNz'], ['DPoP abc'], ['Bearerabc']])('sees no bearer credentials in %j', (header) => {
+    expect(readBearerCredentials(header, 8192)).toEqual({ kind: 'none' });
+  });
+
+  it.each([
+    ['', 'The Authorization header is empty'],
+    ['   ', 'The Authorization header is empty'],
+    ['Bearer', 'The Bearer credentials hold no token'],
+    ['Bearer ', 'The Bearer credentials hold no token'],
+    [`Bearer ${TOKEN} ${TOKEN}`, 'The Bearer credentials must be exactly one token'],
+    [`Bearer ${TOKEN},${TOKEN}`, 'The Bearer credentials must be exactly one token'],
+    ['Bearer "abc"', 'The Bearer credentials must be exactly one token'],
+    ['Bearer a=b', 'The Bearer credentials must be exactly one token'],
+    [`Bearer\t${TOKEN}\n`, 'The Bearer credentials must be exactly one token'],
+    [[`Bearer ${TOKEN}`, `Bearer ${TOKEN}`], 'Send exactly one Authorization header'],
+  ])('calls %j malformed', (header, description) => {
+    expect(readBearerCredentials(header, 8192)).toEqual({ kind: 'malformed', description });
+  });
+
+  it('refuses an oversized token before looking at it', () => {
+    expect(readBearerCredentials(`Bearer ${'a'.repeat(257)}`, 256)).toEqual({
+      kind: 'malformed',
+      description: 'The access token must not exceed 256 characters',
+    });
+    expect(readBearerCredentials(`Bearer ${'"'.repeat(100_000)}`, 256)).toEqual({
+      kind: 'malformed',
+      description: 'The access token must not exceed 256 characters',
+    });
+    expect(readBearerCredentials(`Bearer ${'a'.repeat(256)}`, 256).kind).toBe('token');
+  });
+});

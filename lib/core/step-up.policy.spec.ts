@@ -1,0 +1,192 @@
+import { ACR_MFA } from './step-up.constants.js';
+import { compilePolicy, evaluatePolicy, type EvaluationContext } from './step-up.policy.js';
+
+const NOW = 1_800_000_000;
+const context: EvaluationContext = { now: NOW, clockTolerance: 5, scopeClaims: ['scope', 'scp', 'permissions'] };
+const MFA_CLAIMS = { acr: ACR_MFA, amr: ['mfa', 'otp'], auth_time: NOW - 60 };
+
+function failureOf(claims: Record<string, unknown>, policy = compilePolicy({ acr: ACR_MFA, maxAge: 300 }), at = context) {
+  const result = evaluatePolicy(claims, policy, at);
+  return result.allowed ? undefined : result.failure;
+}
+
+describe('compilePolicy', () => {
+  it('normalises acr to a list and maxAge to seconds', () => {
+    const policy = compilePolicy({ acr: ACR_MFA, maxAge: '5m', amr: ['mfa'] }, ['transfer:funds']);
+    expect(policy).toMatchObject({ acrValues: [ACR_MFA], amr: ['mfa'], maxAge: 300, scopes: ['transfer:funds'] });
+    expect([...policy.acceptedAcr!]).toEqual([ACR_MFA]);
+  });
+
+  it('expands acr through the ranking: higher assurance satisfies lower', () => {
+    const policy = compilePolicy({ acr: 'silver' }, [], { acrRanking: ['bronze', 'silver', 'gold'] });
+    expect([...policy.acceptedAcr!].sort()).toEqual(['gold', 'silver']);
+    expect(policy.acrValues).toEqual(['silver']);
+  });
+
+  it('keeps unranked acr values exact', () => {
+    const policy = compilePolicy({ acr: ['custom', 'gold'] }, [], { acrRanking: ['silver', 'gold'] });
+    expect([...policy.acceptedAcr!].sort()).toEqual(['custom', 'gold']);
+  });
+
+  it.each([
+    [{ acr: 'has space' }, /acr "has space" is not valid/],
+    [{ acr: 'quote"' }, /acr "quote\\"" is not valid/],
+    [{ acr: [] }, /acr must name at least one value/],
+    [{ amr: ['back\\slash'] }, /amr "back\\\\slash" is not valid/],
+    [{ maxAge: -1 }, /maxAge must be a whole number of seconds/],
+    [{ maxAge: '5 minutes' }, /maxAge must be seconds \(300\) or a duration string/],
+  ])('refuses %j', (requirement, message) => {
+    expect(() => compilePolicy(requirement as never)).toThrow(message);
+  });
+
+  it('refuses a scope outside the challenge character set', () => {
+    expect(() => compilePolicy(undefined, ['transfer funds'])).toThrow(/scope "transfer funds" is not valid/);
+  });
+});
+
+describe('evaluatePolicy', () => {
+  it('allows a fresh MFA token', () => {
+    expect(evaluatePolicy(MFA_CLAIMS, compilePolicy({ acr: ACR_MFA, maxAge: 300 }), context)).toEqual({ allowed: true });
+  });
+
+  it('allows any valid token when the route asks for nothing', () => {
+    expect(evaluatePolicy({}, compilePolicy(undefined), context).allowed).toBe(true);
+  });
+
+  describe('acr', () => {
+    it('challenges a missing acr', () => {
+      expect(failureOf({ auth_time: NOW })).toEqual({
+        error: 'insufficient_user_authentication',
+        claim: 'acr',
+        reason: 'missing',
+        description: 'The access token does not state how the user authenticated (acr)',
+        acrValues: [ACR_MFA],
+        maxAge: 300,
+      });
+    });
+
+    it.each([[[ACR_MFA]], [42], [{ value: ACR_MFA }], [null]])('treats acr %j (wrong type) as missing', (acr) => {
+      expect(failureOf({ ...MFA_CLAIMS, acr })).toMatchObject({ claim: 'acr', reason: 'missing' });
+    });
+
+    it('challenges an acr that is not accepted', () => {
+      expect(failureOf({ ...MFA_CLAIMS, acr: 'urn:password' })).toMatchObject({ claim: 'acr', reason: 'not_accepted' });
+    });
+
+    it('accepts a higher-ranked acr and refuses a lower-ranked one', () => {
+      const policy = compilePolicy({ acr: 'silver' }, [], { acrRanking: ['bronze', 'silver', 'gold'] });
+      expect(evaluatePolicy({ acr: 'gold' }, policy, context).allowed).toBe(true);
+      expect(failureOf({ acr: 'bronze' }, policy)).toMatchObject({ claim: 'acr', reason: 'not_accepted', acrValues: ['silver'] });
+    });
+
+    it('does not match acr by prefix or case', () => {
+      expect(failureOf({ ...MFA_CLAIMS, acr: `${ACR_MFA}x` })).toMatchObject({ reason: 'not_accepted' });
+      expect(failureOf({ ...MFA_CLAIMS, acr: ACR_MFA.toUpperCase() })).toMatchObject({ reason: 'not_accepted' });
+    });
+  });
+
+  describe('amr', () => {
+    const policy = compilePolicy({ acr: ACR_MFA, amr: ['mfa', 'hwk'] });
+
+    it('requires every listed method', () => {
+      expect(evaluatePolicy({ acr: ACR_MFA, amr: ['hwk', 'mfa', 'user'] }, policy, context).allowed).toBe(true);
+      expect(failureOf({ acr: ACR_MFA, amr: ['mfa', 'otp'] }, policy)).toEqual({
+        error: 'insufficient_user_authentication',
+        claim: 'amr',
+        reason: 'incomplete',
+        description: 'Additional authentication methods (amr) are required',
+        acrValues: [ACR_MFA],
+      });
+    });
+
+    it.each([['mfa hwk'], [undefined], [{ 0: 'mfa', 1: 'hwk' }]])('treats amr %j (not an array) as missing', (amr) => {
+      expect(failureOf({ acr: ACR_MFA, amr }, policy)).toMatchObject({ claim: 'amr' });
+    });
+  });
+
+  describe('auth_time and maxAge', () => {
+    it('allows an authentication exactly maxAge old, and up to the tolerance beyond', () => {
+      expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW - 300 })).toBeUndefined();
+      expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW - 305 })).toBeUndefined();
+    });
+
+    it('challenges an authentication older than maxAge plus tolerance', () => {
+      expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW - 306 })).toMatchObject({
+        claim: 'auth_time',
+        reason: 'too_old',
+        description: 'The user must authenticate again (max_age exceeded)',
+        maxAge: 300,
+      });
+    });
+
+    it.each([['1799999990'], [-5], [Number.NaN], [Number.POSITIVE_INFINITY], [null]])(
+      'treats auth_time %j (not a NumericDate) as missing',
+      (authTime) => {
+        expect(failureOf({ ...MFA_CLAIMS, auth_time: authTime })).toMatchObject({ claim: 'auth_time', reason: 'missing' });
+      },
+    );
+
+    it('accepts a fractional NumericDate', () => {
+      expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW - 10.5 })).toBeUndefined();
+    });
+
+    it('does not need auth_time when the route sets no maxAge', () => {
+      expect(failureOf({ acr: ACR_MFA }, compilePolicy({ acr: ACR_MFA }))).toBeUndefined();
+    });
+
+    it('calls an auth_time in the future beyond tolerance an invalid token, whatever the route', () => {
+      const expected = { error: 'invalid_token', claim: 'auth_time', reason: 'in_future' };
+      expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW + 6 })).toMatchObject(expected);
+      expect(failureOf({ auth_time: NOW + 6 }, compilePolicy(undefined))).toMatchObject(expected);
+      expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW + 5 })).toBeUndefined();
+    });
+  });
+
+  describe('scopes', () => {
+    const policy = compilePolicy(undefined, ['transfer:funds', 'read:balance']);
+
+    it.each([
+      ['scope string', { scope: 'read:balance transfer:funds openid' }],
+      ['scp string', { scp: 'transfer:funds read:balance' }],
+      ['scp array', { scp: ['transfer:funds', 'read:balance'] }],
+      ['permissions array', { permissions: ['transfer:funds', 'read:balance'] }],
+      ['several claims together', { scope: 'read:balance', permissions: ['transfer:funds'] }],
+    ])('reads granted scopes from a %s', (_name, claims) => {
+      expect(evaluatePolicy(claims, policy, context).allowed).toBe(true);
+    });
+
+    it.each([
+      ['a near-match', { scope: 'transfer:fundsX read:balance' }],
+      ['a prefix', { scope: 'transfer read:balance' }],
+      ['a tab separator', { scope: 'transfer:funds\tread:balance' }],
+      ['a newline separator', { scope: 'transfer:funds\nread:balance' }],
+      ['scope as an array', { scope: ['transfer:funds', 'read:balance'] }],
+      ['permissions as a string', { permissions: 'transfer:funds read:balance' }],
+      ['non-string entries', { scp: [['transfer:funds'], 'read:balance'] }],
+    ])('does not accept %s', (_name, claims) => {
+      expect(failureOf(claims, policy)).toEqual({
+        error: 'insufficient_scope',
+        claim: 'scope',
+        reason: 'missing',
+        description: 'The access token lacks a scope this operation requires',
+        scope: ['transfer:funds', 'read:balance'],
+      });
+    });
+
+    it('reads only the configured claims', () => {
+      const scopeOnly = { ...context, scopeClaims: ['scope'] as const };
+      expect(failureOf({ permissions: ['transfer:funds', 'read:balance'] }, policy, scopeOnly)).toMatchObject({ error: 'insufficient_scope' });
+    });
+
+    it('checks step-up before scope, and names the missing scope in the step-up challenge', () => {
+      const both = compilePolicy({ acr: ACR_MFA, maxAge: 300 }, ['transfer:funds']);
+      expect(failureOf({ scope: 'read:balance' }, both)).toMatchObject({
+        error: 'insufficient_user_authentication',
+        acrValues: [ACR_MFA],
+        maxAge: 300,
+        scope: ['transfer:funds'],
+      });
+      expect(failureOf({ scope: 'transfer:funds' }, both)).not.toHaveProperty('scope');
+    });
+  });
+});

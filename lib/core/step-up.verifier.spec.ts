@@ -1,0 +1,139 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { SignJWT, type JWTPayload } from 'jose';
+import { StaticKeySource, type KeySource } from './step-up.keys.js';
+import { AccessTokenVerifier, TokenVerificationError, type AccessTokenVerifierOptions } from './step-up.verifier.js';
+
+const NOW = Math.floor(Date.now() / 1000);
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const ISSUER = 'https://id.example';
+const AUDIENCE = 'https://api.example';
+
+function sign(claims: JWTPayload = {}, header: Record<string, unknown> = {}, key: KeyObject = privateKey) {
+  return new SignJWT({ iss: ISSUER, aud: AUDIENCE, iat: NOW, exp: NOW + 60, ...claims })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', ...header } as never)
+    .sign(key);
+}
+
+/** A key source whose key can be withdrawn, as a JWKS rotation would. */
+class WithdrawableKeySource implements KeySource {
+  private readonly source = new StaticKeySource([publicKey]);
+  withdrawn = false;
+  resolves = 0;
+  resolve(selector: Parameters<KeySource['resolve']>[0]) {
+    this.resolves++;
+    return this.source.resolve(selector);
+  }
+  isCurrent(key: KeyObject) {
+    return !this.withdrawn && this.source.isCurrent(key);
+  }
+  close() {}
+}
+
+function verifier(overrides: Partial<AccessTokenVerifierOptions> = {}) {
+  const keys = new WithdrawableKeySource();
+  const options: AccessTokenVerifierOptions = {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys,
+    algorithms: ['ES256'],
+    clockTolerance: 5,
+    cacheSize: 10,
+    ...overrides,
+  };
+  return { keys, verifier: new AccessTokenVerifier(options) };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<TokenVerificationError> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(TokenVerificationError);
+  return error as TokenVerificationError;
+}
+
+describe('AccessTokenVerifier', () => {
+  it('returns the frozen claims of a valid token', async () => {
+    const claims = await verifier().verifier.verify(await sign({ sub: 'alice', amr: ['mfa'] }), NOW);
+    expect(claims).toMatchObject({ sub: 'alice', amr: ['mfa'], iss: ISSUER });
+    expect(Object.isFrozen(claims)).toBe(true);
+    expect(Object.isFrozen(claims.amr)).toBe(true);
+  });
+
+  it('requires exp', async () => {
+    const error = await rejection(verifier().verifier.verify(await sign({ exp: undefined }), NOW));
+    expect(error).toMatchObject({ claim: 'exp', reason: 'missing', description: 'The access token lacks a required claim' });
+  });
+
+  it('checks typ when asked (RFC 9068 §4)', async () => {
+    const { verifier: strict } = verifier({ tokenType: 'at+jwt' });
+    await expect(strict.verify(await sign(), NOW)).resolves.toBeDefined();
+    await expect(strict.verify(await sign({}, { typ: 'application/at+jwt' }), NOW)).resolves.toBeDefined();
+    const error = await rejection(strict.verify(await sign({}, { typ: 'JWT' }), NOW));
+    expect(error).toMatchObject({ claim: 'typ', description: 'The access token is not of the expected type' });
+  });
+
+  it('refuses an algorithm outside the allow-list', async () => {
+    const error = await rejection(verifier({ algorithms: ['RS256'] }).verifier.verify(await sign(), NOW));
+    expect(error).toMatchObject({ reason: 'algorithm' });
+  });
+
+  it('calls garbage malformed', async () => {
+    const error = await rejection(verifier().verifier.verify('not.a.jwt', NOW));
+    expect(error).toMatchObject({ reason: 'malformed', description: 'The access token is malformed' });
+  });
+
+  describe('verified-token cache', () => {
+    it('verifies a repeated token once', async () => {
+      const { keys, verifier: cached } = verifier();
+      const token = await sign();
+      await cached.verify(token, NOW);
+      await cached.verify(token, NOW + 1);
+      expect(keys.resolves).toBe(1);
+    });
+
+    it('verifies every time when turned off', async () => {
+      const { keys, verifier: uncached } = verifier({ cacheSize: 0 });
+      const token = await sign();
+      await uncached.verify(token, NOW);
+      await uncached.verify(token, NOW);
+      expect(keys.resolves).toBe(2);
+    });
+
+    it('never serves a token past its exp', async () => {
+      const { verifier: cached } = verifier();
+      const token = await sign({ exp: NOW + 10 });
+      await cached.verify(token, NOW);
+      const error = await rejection(cached.verify(token, NOW + 16));
+      expect(error).toMatchObject({ claim: 'exp', description: 'The access token has expired' });
+    });
+
+    it('drops a token whose key left the key set', async () => {
+      const { keys, verifier: cached } = verifier();
+      const token = await sign();
+      await cached.verify(token, NOW);
+      keys.withdrawn = true;
+      await cached.verify(token, NOW);
+      expect(keys.resolves).toBe(2);
+    });
+
+    it('stays within its size, evicting the least recently used token', async () => {
+      const { keys, verifier: small } = verifier({ cacheSize: 2 });
+      const [a, b, c] = await Promise.all([sign({ jti: 'a' }), sign({ jti: 'b' }), sign({ jti: 'c' })]);
+      await small.verify(a, NOW);
+      await small.verify(b, NOW);
+      await small.verify(a, NOW); // a is now the most recent
+      await small.verify(c, NOW); // evicts b
+      expect(keys.resolves).toBe(3);
+      await small.verify(a, NOW);
+      expect(keys.resolves).toBe(3);
+      await small.verify(b, NOW);
+      expect(keys.resolves).toBe(4);
+    });
+
+    it('does not remember a token that failed', async () => {
+      const { keys, verifier: cached } = verifier();
+      const token = await sign({ aud: 'https://other.example' });
+      await rejection(cached.verify(token, NOW));
+      await rejection(cached.verify(token, NOW));
+      expect(keys.resolves).toBe(2);
+    });
+  });
+});

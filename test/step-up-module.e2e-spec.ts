@@ -1,0 +1,268 @@
+import {
+  Controller,
+  createParamDecorator,
+  Get,
+  Injectable,
+  Module,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import {
+  ACR_MFA,
+  RequireScope,
+  RequireStepUp,
+  StepUpGuard,
+  StepUpModule,
+  StepUpOptionsError,
+  StepUpRequiredException,
+  parseStepUpChallenge,
+} from 'nestjs-step-up';
+import { TestIssuer } from './support/test-issuer.js';
+import { BankController, PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+const Principal = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest().principal);
+
+describe('options are validated at start-up', () => {
+  async function boot(options: unknown) {
+    return Test.createTestingModule({ imports: [StepUpModule.forRoot(options as never)] }).compile();
+  }
+
+  it.each([
+    [{ audience: 'a', jwksUri: 'https://id.example/jwks' }, 'issuer must be the issuer identifier (iss), or a list of them'],
+    [{ issuer: 'i', jwksUri: 'https://id.example/jwks' }, "audience must be this API's identifier (aud), or a list of them"],
+    [{ issuer: 'i', audience: 'a' }, "give exactly one key source: jwksUri (the issuer's JWK Set URL) or keys (public keys)"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'ftp://x' }, "jwksUri must be an http(s) URL, such as the issuer metadata's jwks_uri"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', algorithms: ['HS256'] }, /"none" and HMAC \(HS\*\) algorithms are refused/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', algorithms: ['none'] }, /got "none"/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', issuerr: 'typo' }, /unknown option "issuerr": check its spelling/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', clockTolerance: '5 minutes' }, /clockTolerance must be seconds/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', defaultPolicy: 'open' }, "defaultPolicy must be 'authenticated' or 'none'"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', reauthenticateUrl: '//evil.example' }, /reauthenticateUrl must be an absolute http\(s\) URL/],
+    [{ issuer: 'i', audience: 'a"b', jwksUri: 'https://x' }, /the audience cannot serve as realm/],
+  ])('refuses %j', async (options, message) => {
+    const error = await boot(options).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StepUpOptionsError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('lists every problem at once', async () => {
+    const error = (await boot({ jwksUri: 'nope', tokenCacheSize: -1 }).catch((caught: unknown) => caught)) as StepUpOptionsError;
+    expect(error.problems).toHaveLength(4);
+    expect(error.message).toMatch(/^Invalid StepUpModule options:\n {2}- /);
+  });
+
+  it('refuses registration flags inside the async factory', async () => {
+    const module = StepUpModule.forRootAsync({
+      useFactory: () => ({ issuer: 'i', audience: 'a', jwksUri: 'https://x', globalGuard: false }) as never,
+    });
+    await expect(Test.createTestingModule({ imports: [module] }).compile()).rejects.toThrow(
+      'globalGuard belongs beside useFactory in forRootAsync(), not in what it returns',
+    );
+  });
+
+  it('names mistakes in decorators when the class is defined', () => {
+    expect(() => RequireStepUp({})).toThrow('@RequireStepUp() needs acr, amr or maxAge');
+    expect(() => RequireStepUp({ maxAge: '5 min' })).toThrow(/maxAge must be seconds \(300\) or a duration string/);
+    expect(() => RequireScope()).toThrow('@RequireScope() needs at least one scope');
+    expect(() => RequireScope('a b')).toThrow(/scope "a b" is not valid/);
+  });
+});
+
+describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
+  let issuer: TestIssuer;
+  let api: TestApp | undefined;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start('RS256');
+  });
+  afterEach(async () => {
+    await api?.app.close();
+    api = undefined;
+  });
+  afterAll(() => issuer.close());
+
+  it('takes its options from forRootAsync, e.g. from ConfigService', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        StepUpModule.forRootAsync({
+          imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ STEPUP_ISSUER: issuer.issuer })] })],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            issuer: config.getOrThrow<string>('STEPUP_ISSUER'),
+            audience: TestIssuer.audience,
+            jwksUri: issuer.jwksUri,
+          }),
+        }),
+      ],
+      controllers: [BankController],
+    }).compile();
+    const app = moduleRef.createNestApplication();
+    await app.listen(0, '127.0.0.1');
+    api = { app, url: '', request: () => Promise.reject(new Error('unused')) };
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const ok = await fetch(`${url}/api/profile`, { headers: { authorization: `Bearer ${await issuer.sign({ sub: 'bob' })}` } });
+    expect(ok.status).toBe(200);
+    expect((await fetch(`${url}/api/profile`)).status).toBe(401);
+  });
+
+  it("with defaultPolicy 'none', checks only decorated routes", async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, defaultPolicy: 'none' });
+    expect((await api.request('/api/profile')).status).toBe(200);
+    expect((await api.request('/api/accounts/balance')).status).toBe(401);
+  });
+
+  it('accepts a higher acr through acrRanking', async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, acrRanking: ['urn:pwd', ACR_MFA, 'urn:phishing-resistant'] });
+    const token = await issuer.sign({ acr: 'urn:phishing-resistant', amr: ['mfa', 'hwk'], auth_time: now(), scope: 'transfer:funds' });
+    expect((await api.request('/api/transfers', { method: 'POST', token })).status).toBe(201);
+  });
+
+  it('verifies with static keys instead of a JWKS', async () => {
+    api = await startTestApp(platform, { issuer: issuer.issuer, audience: TestIssuer.audience, keys: [issuer.keys[0]!.publicJwk as never] });
+    expect((await api.request('/api/profile', { token: await issuer.sign() })).status).toBe(200);
+  });
+
+  it("requires typ 'at+jwt' when tokenType is set", async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, tokenType: 'at+jwt' });
+    expect((await api.request('/api/profile', { token: await issuer.sign() })).status).toBe(200);
+    const idToken = await issuer.sign({}, { header: { typ: 'JWT' } });
+    const response = await api.request('/api/profile', { token: idToken });
+    expect(response.status).toBe(401);
+    expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)).toMatchObject({
+      error: 'invalid_token',
+      errorDescription: 'The access token is not of the expected type',
+    });
+  });
+
+  it('puts the claims on the configured request property', async () => {
+    @Controller()
+    class WhoAmIController {
+      @Get('who')
+      who(@Principal() principal: unknown) {
+        return principal;
+      }
+    }
+    api = await startTestApp(platform, { ...issuer.moduleOptions, requestProperty: 'principal' }, { controllers: [WhoAmIController] });
+    const response = await api.request('/who', { token: await issuer.sign({ sub: 'carol' }) });
+    expect(await response.json()).toMatchObject({ sub: 'carol', iss: issuer.issuer });
+  });
+
+  describe('web pages with reauthenticateUrl', () => {
+    beforeEach(async () => {
+      api = await startTestApp(platform, { ...issuer.moduleOptions, reauthenticateUrl: '/account/re-authenticate' });
+    });
+    const html = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' };
+
+    it('redirects a browser navigation that needs step-up, and brings it back', async () => {
+      const token = await issuer.sign({ acr: 'urn:pwd', scope: 'read:balance' });
+      const response = await api!.request('/api/keys?from=checkout', { token, headers: html });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe(
+        `/account/re-authenticate?acr_values=${encodeURIComponent(ACR_MFA)}&return_to=%2Fapi%2Fkeys%3Ffrom%3Dcheckout`,
+      );
+    });
+
+    it('answers an API client with the challenge, not a redirect', async () => {
+      const token = await issuer.sign({ acr: 'urn:pwd' });
+      const response = await api!.request('/api/keys', { token, headers: { accept: 'application/json' } });
+      expect(response.status).toBe(401);
+    });
+
+    it('does not redirect a form post, nor a request without a token', async () => {
+      const token = await issuer.sign({ acr: 'urn:pwd' });
+      expect((await api!.request('/api/transfers', { method: 'POST', token, headers: html })).status).toBe(401);
+      expect((await api!.request('/api/keys', { headers: html })).status).toBe(401);
+    });
+  });
+});
+
+describe('registering the guard yourself', () => {
+  @Injectable()
+  class TenantGuard implements CanActivate {
+    static calls: string[] = [];
+    canActivate() {
+      TenantGuard.calls.push('tenant');
+      return true;
+    }
+  }
+
+  @Controller()
+  class OrderedController {
+    @Get('ordered')
+    @RequireStepUp({ acr: ACR_MFA })
+    ordered() {
+      return { ok: true };
+    }
+
+    @Get('local')
+    @UseGuards(StepUpGuard)
+    local() {
+      return { ok: true };
+    }
+  }
+
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+  });
+  afterAll(() => issuer.close());
+
+  it('with globalGuard: false, runs the guard where the app registers it', async () => {
+    @Module({
+      imports: [StepUpModule.forRoot({ ...issuer.moduleOptions, globalGuard: false })],
+      controllers: [OrderedController],
+      providers: [
+        { provide: APP_GUARD, useClass: TenantGuard },
+        { provide: APP_GUARD, useExisting: StepUpGuard },
+      ],
+    })
+    class AppModule {}
+    const app = (await Test.createTestingModule({ imports: [AppModule] }).compile()).createNestApplication();
+    await app.listen(0, '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    try {
+      TenantGuard.calls = [];
+      const response = await fetch(`${url}/ordered`);
+      expect(response.status).toBe(401);
+      expect(TenantGuard.calls).toEqual(['tenant']);
+      expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="${TestIssuer.audience}"`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('without the filter, the exceptions still give a sane status and body', async () => {
+    const app = (
+      await Test.createTestingModule({
+        imports: [StepUpModule.forRoot({ ...issuer.moduleOptions, globalFilter: false })],
+        controllers: [OrderedController],
+      }).compile()
+    ).createNestApplication();
+    app.useLogger(false);
+    await app.listen(0, '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    try {
+      const response = await fetch(`${url}/ordered`, { headers: { authorization: `Bearer ${await issuer.sign()}` } });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ status: 401, error: 'insufficient_user_authentication', acr_values: ACR_MFA });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('lets a handler throw StepUpRequiredException for a transaction-specific rule', () => {
+    const exception = new StepUpRequiredException({ acrValues: [ACR_MFA], maxAge: 0, description: 'Transfers above 1000 need a fresh MFA' });
+    expect(exception.getStatus()).toBe(401);
+    expect(exception.challenge).toEqual({
+      error: 'insufficient_user_authentication',
+      errorDescription: 'Transfers above 1000 need a fresh MFA',
+      acrValues: [ACR_MFA],
+      maxAge: 0,
+    });
+  });
+});
