@@ -110,24 +110,31 @@ function hasAllAmr(amr: unknown, required: readonly string[]): boolean {
   return true;
 }
 
-function grantedScopes(claims: Readonly<Record<string, unknown>>, names: readonly ScopeClaimName[]): string[] {
-  const granted: string[] = [];
-  for (const name of names) {
-    const value = claims[name];
-    if (typeof value === 'string' && name !== 'permissions') {
-      // RFC 6749 §3.3: scope-tokens are separated by single spaces; any other whitespace is part of a token.
-      granted.push(...value.split(' '));
-    } else if (Array.isArray(value) && name !== 'scope') {
-      for (const item of value) if (typeof item === 'string') granted.push(item);
+/** Whether a space-delimited scope string holds `scope` as a whole scope-token (RFC 6749 §3.3). */
+function hasScopeToken(granted: string, scope: string): boolean {
+  // Only single spaces separate scope-tokens: a tab or newline is part of a token, so it never matches.
+  for (let at = granted.indexOf(scope); at !== -1; at = granted.indexOf(scope, at + 1)) {
+    const end = at + scope.length;
+    if ((at === 0 || granted.charCodeAt(at - 1) === 32) && (end === granted.length || granted.charCodeAt(end) === 32)) {
+      return true;
     }
   }
-  return granted;
+  return false;
 }
 
-function missingScopes(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, context: EvaluationContext) {
-  if (!policy.scopes.length) return false;
-  const granted = grantedScopes(claims, context.scopeClaims);
-  return policy.scopes.some((scope) => !granted.includes(scope));
+function isGranted(claims: Readonly<Record<string, unknown>>, names: readonly ScopeClaimName[], scope: string): boolean {
+  for (const name of names) {
+    const value = claims[name];
+    if (typeof value === 'string' ? name !== 'permissions' && hasScopeToken(value, scope) : name !== 'scope' && Array.isArray(value) && value.includes(scope)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function missingScopes(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, context: EvaluationContext): boolean {
+  for (const scope of policy.scopes) if (!isGranted(claims, context.scopeClaims, scope)) return true;
+  return false;
 }
 
 function stepUp(
