@@ -56,13 +56,16 @@ const EC_ALGORITHM: Readonly<Record<string, string>> = {
   secp521r1: 'ES512',
 };
 
+// RFC 7518 §3.3: RSA keys of 2048 bits or more.
+const hasSafeModulus = (key: KeyObject) => (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+
 /** Whether a public key can verify a JWS algorithm at all (RFC 7518 §3, RFC 8037). */
 export function keyFitsAlgorithm(key: KeyObject, alg: string): boolean {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return /^(RS|PS)(256|384|512)$/.test(alg);
+      return /^(RS|PS)(256|384|512)$/.test(alg) && hasSafeModulus(key);
     case 'rsa-pss':
-      return /^PS(256|384|512)$/.test(alg);
+      return /^PS(256|384|512)$/.test(alg) && hasSafeModulus(key);
     case 'ec':
       return EC_ALGORITHM[key.asymmetricKeyDetails?.namedCurve ?? ''] === alg;
     case 'ed25519':

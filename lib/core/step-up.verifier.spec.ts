@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { SignJWT, type JWTPayload } from 'jose';
+import { CompactSign, SignJWT, type JWTPayload } from 'jose';
 import { StaticKeySource, type KeySource } from './step-up.keys.js';
 import { AccessTokenVerifier, TokenVerificationError, type AccessTokenVerifierOptions } from './step-up.verifier.js';
 
@@ -135,5 +135,43 @@ describe('AccessTokenVerifier', () => {
       await rejection(cached.verify(token, NOW));
       expect(keys.resolves).toBe(2);
     });
+  });
+});
+
+describe('AccessTokenVerifier claim checks', () => {
+  it.each([
+    ['exp as a string', { exp: String(NOW + 60) }, 'exp', 'invalid'],
+    ['nbf as a string', { nbf: String(NOW) }, 'nbf', 'invalid'],
+    ['iat as an object', { iat: { n: 1 } }, 'iat', 'invalid'],
+    ['no iss', { iss: undefined }, 'iss', 'missing'],
+    ['iss as an array', { iss: [ISSUER] }, 'iss', 'check_failed'],
+    ['no aud', { aud: undefined }, 'aud', 'missing'],
+    ['aud as a list without us', { aud: ['https://a.example', 'https://b.example'] }, 'aud', 'check_failed'],
+  ])('refuses %s', async (_name, claims, claim, reason) => {
+    const error = await rejection(verifier().verifier.verify(await sign(claims as JWTPayload), NOW));
+    expect(error).toMatchObject({ claim, reason });
+  });
+
+  it('accepts an aud list that includes us', async () => {
+    await expect(verifier().verifier.verify(await sign({ aud: ['https://a.example', AUDIENCE] }), NOW)).resolves.toBeDefined();
+  });
+
+  it('tolerates clock skew on exp and nbf', async () => {
+    const { verifier: tolerant } = verifier();
+    await expect(tolerant.verify(await sign({ exp: NOW - 4 }), NOW)).resolves.toBeDefined();
+    await expect(tolerant.verify(await sign({ nbf: NOW + 5 }), NOW)).resolves.toBeDefined();
+    await rejection(tolerant.verify(await sign({ exp: NOW - 5 }), NOW));
+  });
+
+  it('refuses a payload that is not a JSON object', async () => {
+    const token = await new CompactSign(new TextEncoder().encode('[1,2]')).setProtectedHeader({ alg: 'ES256' }).sign(privateKey);
+    expect(await rejection(verifier().verifier.verify(token, NOW))).toMatchObject({ reason: 'malformed' });
+  });
+
+  it('refuses a key that does not fit the algorithm', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const token = await new SignJWT({ iss: ISSUER, aud: AUDIENCE, exp: NOW + 60 }).setProtectedHeader({ alg: 'RS256' }).sign(rsa.privateKey);
+    const { verifier: ecOnly } = verifier({ algorithms: ['ES256', 'RS256'] });
+    expect(await rejection(ecOnly.verify(token, NOW))).toMatchObject({ reason: 'unknown_key' });
   });
 });

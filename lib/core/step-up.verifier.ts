@@ -1,9 +1,17 @@
 import type { KeyObject } from 'node:crypto';
-import { errors, jwtVerify, type JWTPayload } from 'jose';
-import { KeySetUnavailableError, NoMatchingKeyError, type KeySource } from './step-up.keys.js';
+import { JwsFormatError, parseCompactJws, verifyJwsSignature, type CompactJws } from './step-up.jws.js';
+import { keyFitsAlgorithm, NoMatchingKeyError, type KeySource } from './step-up.keys.js';
 
 /** The verified claims of an access token. Frozen: the same object may serve many requests. */
-export type AccessTokenClaims = Readonly<JWTPayload & Record<string, unknown>>;
+export type AccessTokenClaims = Readonly<Record<string, unknown>> & {
+  readonly iss?: string;
+  readonly sub?: string;
+  readonly aud?: string | readonly string[];
+  readonly exp?: number;
+  readonly nbf?: number;
+  readonly iat?: number;
+  readonly jti?: string;
+};
 
 export interface AccessTokenVerifierOptions {
   readonly issuer: string | readonly string[];
@@ -20,7 +28,10 @@ export interface AccessTokenVerifierOptions {
   readonly cacheSize: number;
 }
 
-/** The token is not acceptable. `description` is fixed text, safe to send to the client. */
+/**
+ * The token is not acceptable. `code`, `claim` and `reason` are stable, for logs and metrics;
+ * `description` is fixed text, safe to send to the client.
+ */
 export class TokenVerificationError extends Error {
   constructor(
     readonly code: string,
@@ -34,41 +45,14 @@ export class TokenVerificationError extends Error {
   }
 }
 
-const CLAIM_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  iss: 'The access token was not issued by a trusted issuer',
-  aud: 'The access token is not meant for this resource server',
-  nbf: 'The access token is not valid yet',
-  typ: 'The access token is not of the expected type',
+const refuse = (code: string, reason: string, description: string, claim?: string): never => {
+  throw new TokenVerificationError(code, reason, description, claim);
 };
+const claimFailed = (claim: string, description: string, reason = 'check_failed') =>
+  refuse('ERR_JWT_CLAIM_VALIDATION_FAILED', reason, description, claim);
 
-function invalidToken(error: unknown): TokenVerificationError | KeySetUnavailableError {
-  if (error instanceof KeySetUnavailableError || error instanceof TokenVerificationError) return error;
-  const options = { cause: error };
-  if (error instanceof NoMatchingKeyError) {
-    return new TokenVerificationError(error.code, 'unknown_key', 'The access token is signed with an unknown key', undefined, options);
-  }
-  if (error instanceof errors.JWTExpired) {
-    return new TokenVerificationError(error.code, error.reason, 'The access token has expired', 'exp', options);
-  }
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    const description = error.reason === 'missing' ? 'The access token lacks a required claim' : CLAIM_DESCRIPTIONS[error.claim];
-    return new TokenVerificationError(error.code, error.reason, description ?? 'The access token has an invalid claim', error.claim, options);
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return new TokenVerificationError(error.code, 'bad_signature', 'The access token signature is invalid', undefined, options);
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed) {
-    return new TokenVerificationError(error.code, 'algorithm', 'The access token is signed with an algorithm that is not accepted', undefined, options);
-  }
-  if (error instanceof errors.JOSEError) {
-    return new TokenVerificationError(error.code, 'malformed', 'The access token is malformed', undefined, options);
-  }
-  // jose reports some malformed input (bad base64, non-JSON segments) as plain TypeErrors.
-  if (error instanceof TypeError) {
-    return new TokenVerificationError('ERR_JWT_INVALID', 'malformed', 'The access token is malformed', undefined, options);
-  }
-  throw error;
-}
+/** `typ` compared as a media type: case-insensitive, with or without `application/` (RFC 7515 §4.1.9). */
+const mediaType = (value: string) => value.toLowerCase().replace(/^application\//, '');
 
 interface CacheEntry {
   readonly token: string;
@@ -76,22 +60,46 @@ interface CacheEntry {
   readonly key: KeyObject;
 }
 
-function freezeClaims(payload: JWTPayload): AccessTokenClaims {
+function freezeClaims(payload: Record<string, unknown>): AccessTokenClaims {
   for (const value of Object.values(payload)) if (Array.isArray(value)) Object.freeze(value);
   return Object.freeze(payload) as AccessTokenClaims;
 }
 
+function parseClaims(jws: CompactJws): Record<string, unknown> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(jws.payload);
+  } catch {
+    return refuse('ERR_JWT_INVALID', 'malformed', 'The access token is malformed');
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return refuse('ERR_JWT_INVALID', 'malformed', 'The access token is malformed');
+  }
+  return payload as Record<string, unknown>;
+}
+
 /**
- * Verifies JWT access tokens with jose: signature, algorithm allow-list, issuer, audience, `exp`, `nbf`,
- * optional `typ`. A token that verified once is remembered (LRU, bounded) while it stays valid: on a
- * repeat, only the time-dependent checks run again, and the entry is dropped once its key leaves the set.
+ * Verifies JWT access tokens (RFC 9068, RFC 8725): compact JWS only, algorithm allow-list, a key from the
+ * configured source that fits the algorithm, the signature (Node's crypto with `KeyObject`s), then
+ * `iss`, `aud`, `exp` (required), `nbf`, `iat` and optionally `typ`. A token that verified once is
+ * remembered (LRU, bounded) while it stays valid: on a repeat only the time-dependent checks run again,
+ * and the entry is dropped once its key leaves the set.
  */
 export class AccessTokenVerifier {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly requiredClaims: string[];
+  private readonly issuers: ReadonlySet<string>;
+  private readonly audiences: readonly string[];
+  private readonly algorithms: ReadonlySet<string>;
+  private readonly requiredClaims: readonly string[];
+  private readonly tokenType: string | undefined;
 
   constructor(private readonly options: AccessTokenVerifierOptions) {
-    this.requiredClaims = [...new Set(['exp', ...(options.requiredClaims ?? [])])];
+    const list = (value: string | readonly string[]) => (typeof value === 'string' ? [value] : value);
+    this.issuers = new Set(list(options.issuer));
+    this.audiences = list(options.audience);
+    this.algorithms = new Set(options.algorithms);
+    this.requiredClaims = [...new Set(['iss', 'aud', 'exp', ...(options.requiredClaims ?? [])])];
+    this.tokenType = options.tokenType === undefined ? undefined : mediaType(options.tokenType);
   }
 
   /**
@@ -111,29 +119,73 @@ export class AccessTokenVerifier {
     return entry.claims;
   }
 
-  /** @param now seconds since the epoch */
+  /**
+   * Verifies a token. Throws {@link TokenVerificationError} for a token the client must replace, and
+   * the key source's `KeySetUnavailableError` when the signing keys cannot be had (a server-side fault).
+   * @param now seconds since the epoch
+   */
   async verify(token: string, now: number): Promise<AccessTokenClaims> {
     const cached = this.cached(token, now);
     if (cached !== undefined) return cached;
-    const { options } = this;
-    let key: KeyObject | undefined;
-    let payload: JWTPayload;
+    let jws: CompactJws;
     try {
-      ({ payload } = await jwtVerify(token, async (header) => (key = await options.keys.resolve(header)), {
-        issuer: options.issuer as string | string[],
-        audience: options.audience as string | string[],
-        algorithms: options.algorithms as string[],
-        clockTolerance: options.clockTolerance,
-        currentDate: new Date(now * 1000),
-        requiredClaims: this.requiredClaims,
-        ...(options.tokenType !== undefined && { typ: options.tokenType }),
-      }));
+      jws = parseCompactJws(token);
     } catch (error) {
-      throw invalidToken(error);
+      if (!(error instanceof JwsFormatError)) throw error;
+      return refuse(error.reason === 'unsupported' ? 'ERR_JOSE_NOT_SUPPORTED' : 'ERR_JWS_INVALID', error.reason, 'The access token is malformed');
     }
-    const claims = freezeClaims(payload);
-    this.remember({ token, claims, key: key! });
-    return claims;
+    const { alg, typ } = jws.header;
+    if (!this.algorithms.has(alg)) {
+      refuse('ERR_JOSE_ALG_NOT_ALLOWED', 'algorithm', 'The access token is signed with an algorithm that is not accepted');
+    }
+    const key = await this.resolveKey(jws);
+    if (!keyFitsAlgorithm(key, alg) || !verifyJwsSignature(alg, key, jws.signingInput, jws.signature)) {
+      refuse('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'bad_signature', 'The access token signature is invalid');
+    }
+    if (this.tokenType !== undefined && (typeof typ !== 'string' || mediaType(typ) !== this.tokenType)) {
+      claimFailed('typ', 'The access token is not of the expected type');
+    }
+    const claims = parseClaims(jws);
+    this.checkClaims(claims, now);
+    const frozen = freezeClaims(claims);
+    this.remember({ token, claims: frozen, key });
+    return frozen;
+  }
+
+  private async resolveKey({ header }: CompactJws): Promise<KeyObject> {
+    try {
+      return await this.options.keys.resolve(header);
+    } catch (error) {
+      if (!(error instanceof NoMatchingKeyError)) throw error;
+      return refuse(error.code, 'unknown_key', 'The access token is signed with an unknown key');
+    }
+  }
+
+  private checkClaims(claims: Record<string, unknown>, now: number): void {
+    const tolerance = this.options.clockTolerance;
+    for (const name of this.requiredClaims) {
+      if (claims[name] === undefined) claimFailed(name, 'The access token lacks a required claim', 'missing');
+    }
+    if (typeof claims.iss !== 'string' || !this.issuers.has(claims.iss)) {
+      claimFailed('iss', 'The access token was not issued by a trusted issuer');
+    }
+    const aud = claims.aud;
+    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!this.audiences.some((audience) => audiences.includes(audience))) {
+      claimFailed('aud', 'The access token is not meant for this resource server');
+    }
+    for (const name of ['exp', 'nbf', 'iat']) {
+      const value = claims[name];
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+        claimFailed(name, 'The access token has an invalid claim', 'invalid');
+      }
+    }
+    if (typeof claims.nbf === 'number' && claims.nbf > now + tolerance) {
+      claimFailed('nbf', 'The access token is not valid yet');
+    }
+    if ((claims.exp as number) <= now - tolerance) {
+      refuse('ERR_JWT_EXPIRED', 'check_failed', 'The access token has expired', 'exp');
+    }
   }
 
   private stillValid({ claims, key }: CacheEntry, now: number): boolean {

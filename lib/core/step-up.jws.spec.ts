@@ -1,0 +1,75 @@
+import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { base64url, compactVerify, SignJWT } from 'jose';
+import { JwsFormatError, parseCompactJws, verifyJwsSignature } from './step-up.jws.js';
+
+const b64 = (value: unknown) => base64url.encode(typeof value === 'string' ? value : JSON.stringify(value));
+const pairs = {
+  ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  ES384: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  RS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  PS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  EdDSA: generateKeyPairSync('ed25519'),
+};
+type Alg = keyof typeof pairs;
+
+const signed = (alg: Alg, payload: object = { sub: 'x' }, key: KeyObject = pairs[alg].privateKey) =>
+  new SignJWT(payload as never).setProtectedHeader({ alg }).sign(key);
+
+describe('parseCompactJws', () => {
+  it('splits a JWS and decodes its header', async () => {
+    const token = await signed('ES256');
+    const jws = parseCompactJws(token);
+    expect(jws.header).toEqual({ alg: 'ES256' });
+    expect(JSON.parse(jws.payload)).toEqual({ sub: 'x' });
+    expect(jws.signingInput).toBe(token.slice(0, token.lastIndexOf('.')));
+  });
+
+  it.each([
+    ['a JWE (five parts)', `${b64({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.a.b.c.d`, 'malformed'],
+    ['two parts', `${b64({ alg: 'ES256' })}.${b64({})}`, 'malformed'],
+    ['an empty signature (unsecured JWS)', `${b64({ alg: 'none' })}.${b64({})}.`, 'malformed'],
+    ['a header that is not JSON', `${b64('nope')}.${b64({})}.c2ln`, 'malformed'],
+    ['a header that is an array', `${b64(['ES256'])}.${b64({})}.c2ln`, 'malformed'],
+    ['a header without alg', `${b64({ kid: 'k' })}.${b64({})}.c2ln`, 'malformed'],
+    ['padding or standard base64', `${b64({ alg: 'ES256' })}=.${b64({})}.c2ln`, 'malformed'],
+    ['invalid UTF-8 in the header', `${base64url.encode(new Uint8Array([0x7b, 0xff, 0x7d]))}.${b64({})}.c2ln`, 'malformed'],
+    ['a critical extension', `${b64({ alg: 'ES256', crit: ['exp'], exp: 1 })}.${b64({})}.c2ln`, 'unsupported'],
+    ['b64=false', `${b64({ alg: 'ES256', crit: ['b64'], b64: false })}.${b64({})}.c2ln`, 'unsupported'],
+  ])('refuses %s', (_name, token, reason) => {
+    expect(() => parseCompactJws(token)).toThrow(JwsFormatError);
+    expect(() => parseCompactJws(token)).toThrow(expect.objectContaining({ reason }));
+  });
+});
+
+describe('verifyJwsSignature', () => {
+  it.each(Object.keys(pairs) as Alg[])('agrees with jose on %s, for genuine and tampered tokens', async (alg) => {
+    const { publicKey } = pairs[alg];
+    const token = await signed(alg, { sub: 'alice', amr: ['mfa'] });
+    const tampered = token.replace(/\.([^.]+)\./, `.${b64({ sub: 'mallory', amr: ['mfa'] })}.`);
+    for (const candidate of [token, tampered]) {
+      const jws = parseCompactJws(candidate);
+      const ours = verifyJwsSignature(alg, publicKey, jws.signingInput, jws.signature);
+      const theirs = await compactVerify(candidate, publicKey).then(() => true, () => false);
+      expect(ours).toBe(theirs);
+    }
+    const genuine = parseCompactJws(token);
+    expect(verifyJwsSignature(alg, publicKey, genuine.signingInput, genuine.signature)).toBe(true);
+  });
+
+  it('refuses a signature made by another key', async () => {
+    const jws = parseCompactJws(await signed('ES256'));
+    expect(verifyJwsSignature('ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, jws.signingInput, jws.signature)).toBe(false);
+  });
+
+  it('refuses an ECDSA signature in DER rather than the JWS encoding, or of the wrong length', () => {
+    const input = `${b64({ alg: 'ES256' })}.${b64({})}`;
+    const der = nodeSign('sha256', Buffer.from(input), pairs.ES256.privateKey);
+    expect(verifyJwsSignature('ES256', pairs.ES256.publicKey, input, der)).toBe(false);
+    expect(verifyJwsSignature('ES256', pairs.ES256.publicKey, input, new Uint8Array(63))).toBe(false);
+  });
+
+  it('knows no other algorithm', () => {
+    expect(verifyJwsSignature('HS256', pairs.RS256.publicKey, 'a.b', new Uint8Array(32))).toBe(false);
+    expect(verifyJwsSignature('none', pairs.RS256.publicKey, 'a.b', new Uint8Array(1))).toBe(false);
+  });
+});
