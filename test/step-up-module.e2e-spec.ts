@@ -255,6 +255,23 @@ describe('registering the guard yourself', () => {
     }
   });
 
+  it('refuses a non-HTTP context instead of letting it through', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [StepUpModule.forRoot(issuer.moduleOptions)],
+      controllers: [OrderedController],
+    }).compile();
+    const guard = moduleRef.get(StepUpGuard);
+    const rpc = {
+      getType: () => 'rpc',
+      getClass: () => OrderedController,
+      getHandler: () => OrderedController.prototype.ordered,
+    } as unknown as ExecutionContext;
+    expect(() => guard.canActivate(rpc)).toThrow(
+      'StepUpGuard protects HTTP routes only; mark this rpc handler @Public() or override getRequest()',
+    );
+    await moduleRef.close();
+  });
+
   it('lets a handler throw StepUpRequiredException for a transaction-specific rule', () => {
     const exception = new StepUpRequiredException({ acrValues: [ACR_MFA], maxAge: 0, description: 'Transfers above 1000 need a fresh MFA' });
     expect(exception.getStatus()).toBe(401);
