@@ -59,22 +59,15 @@ describe('parseChallenges', () => {
 
 describe('parseStepUpChallenge', () => {
   it('reads back what formatBearerChallenge wrote', () => {
-    const header = formatBearerChallenge({
+    const challenge = {
       realm: 'bank',
       error: 'insufficient_user_authentication',
       errorDescription: 'Authenticate again',
       acrValues: [ACR_MFA],
       maxAge: 60,
       scope: ['admin:users'],
-    });
-    expect(parseStepUpChallenge(header)).toEqual({
-      realm: 'bank',
-      error: 'insufficient_user_authentication',
-      errorDescription: 'Authenticate again',
-      acrValues: [ACR_MFA],
-      maxAge: 60,
-      scope: ['admin:users'],
-    });
+    } as const;
+    expect(parseStepUpChallenge(formatBearerChallenge(challenge))).toEqual(challenge);
   });
 
   it('finds the Bearer challenge among others, whatever its case', () => {
