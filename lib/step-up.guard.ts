@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { readBearerCredentials } from './core/step-up.bearer.js';
+import { withoutStackTrace } from './core/step-up.errors.js';
 import { KeySetUnavailableError } from './core/step-up.keys.js';
 import { compilePolicy, evaluatePolicy, type CompiledPolicy, type PolicyFailure, type StepUpRequirement } from './core/step-up.policy.js';
 import { TokenVerificationError, type AccessTokenClaims } from './core/step-up.verifier.js';
@@ -80,11 +81,11 @@ export class StepUpGuard implements CanActivate {
   /** The bearer token from the `Authorization` header. Tokens in the query string are refused (RFC 6750 §2.3). */
   protected getToken(request: StepUpRequest): string {
     if (request.url !== undefined && /[?&]access_token=/.test(request.url)) {
-      throw new InvalidRequestException('Send the access token in the Authorization header, not in the URL');
+      throw withoutStackTrace(() => new InvalidRequestException('Send the access token in the Authorization header, not in the URL'));
     }
     const credentials = readBearerCredentials(request.headers.authorization, this.options.maxTokenLength);
-    if (credentials.kind === 'none') throw new AuthenticationRequiredException();
-    if (credentials.kind === 'malformed') throw new InvalidRequestException(credentials.description);
+    if (credentials.kind === 'none') throw withoutStackTrace(() => new AuthenticationRequiredException());
+    if (credentials.kind === 'malformed') throw withoutStackTrace(() => new InvalidRequestException(credentials.description));
     return credentials.token;
   }
 
@@ -105,7 +106,7 @@ export class StepUpGuard implements CanActivate {
       return await this.authenticator.verify(token, now);
     } catch (error) {
       if (error instanceof TokenVerificationError) {
-        throw new InvalidTokenException(error.description, error, error);
+        throw withoutStackTrace(() => new InvalidTokenException(error.description, error, error));
       }
       if (error instanceof KeySetUnavailableError) {
         throw new KeySetUnavailableException(error.retryAfterSeconds, error);
@@ -117,14 +118,16 @@ export class StepUpGuard implements CanActivate {
 
   private refusal(failure: PolicyFailure) {
     const details = { code: `ERR_${failure.error.toUpperCase()}`, claim: failure.claim, reason: failure.reason };
-    switch (failure.error) {
-      case 'insufficient_user_authentication':
-        return new StepUpRequiredException({ ...failure, description: failure.description, details });
-      case 'insufficient_scope':
-        return new InsufficientScopeException(failure.scope ?? [], failure.description);
-      case 'invalid_token':
-        return new InvalidTokenException(failure.description, details);
-    }
+    return withoutStackTrace(() => {
+      switch (failure.error) {
+        case 'insufficient_user_authentication':
+          return new StepUpRequiredException({ ...failure, details });
+        case 'insufficient_scope':
+          return new InsufficientScopeException(failure.scope ?? [], failure.description);
+        case 'invalid_token':
+          return new InvalidTokenException(failure.description, details);
+      }
+    });
   }
 
   private policyFor(target: Function, handler: Function): CompiledPolicy | typeof OPEN {

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { withoutStackTrace } from './step-up.errors.js';
 import { JwsFormatError, parseCompactJws, verifyJwsSignature, type CompactJws } from './step-up.jws.js';
 import { keyFitsAlgorithm, NoMatchingKeyError, type KeySource } from './step-up.keys.js';
 
@@ -46,7 +47,7 @@ export class TokenVerificationError extends Error {
 }
 
 const refuse = (code: string, reason: string, description: string, claim?: string): never => {
-  throw new TokenVerificationError(code, reason, description, claim);
+  throw withoutStackTrace(() => new TokenVerificationError(code, reason, description, claim));
 };
 const claimFailed = (claim: string, description: string, reason = 'check_failed') =>
   refuse('ERR_JWT_CLAIM_VALIDATION_FAILED', reason, description, claim);
