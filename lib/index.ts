@@ -14,3 +14,4 @@ export * from './step-up.authenticator.js';
 export * from './step-up.guard.js';
 export * from './step-up.filter.js';
 export * from './step-up.module.js';
+export * from './core/step-up.mfa.js';

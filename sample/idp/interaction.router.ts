@@ -1,0 +1,279 @@
+import { Logger } from '@nestjs/common';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import {
+  ACR_MFA,
+  buildSteppedUpClaims,
+  chooseStepUpMethods,
+  type StepUpDecision,
+  type StepUpMethod,
+  type UnenrolledMfaPolicy,
+} from 'nestjs-step-up';
+import Provider, { errors, type Interaction, type InteractionResults } from 'oidc-provider';
+import { ACR_SINGLE_FACTOR, requiredAcr, SIGN_IN_AMR, signInMethodOfSession } from './idp.acr.js';
+import { grantConsent } from './consent.grant.js';
+import { InteractionStates, type InteractionState, type PrimarySignIn } from './interaction.state.js';
+import {
+  enrolRequiredPage,
+  errorPage,
+  loginPage,
+  magicSentPage,
+  stepUpPage,
+} from './interaction.views.js';
+import type { EmailMessage, MessageSender, SmsMessage } from './message.outbox.js';
+import type { CodeCheck } from './one-time-code.js';
+import { verifyTotp } from './totp.verifier.js';
+import type { User, UserStore } from './users.store.js';
+
+export interface InteractionDependencies {
+  readonly provider: Provider;
+  readonly users: UserStore;
+  readonly mailer: MessageSender<EmailMessage>;
+  readonly sms: MessageSender<SmsMessage>;
+  readonly unenrolledMfaPolicy: UnenrolledMfaPolicy;
+  /** Public origin of the sample, for links in emails. */
+  readonly baseUrl: string;
+}
+
+/** Login prompt reasons that need the first factor again, not just a second one. */
+const FRESH_LOGIN_REASONS = new Set(['no_session', 'max_age', 'login_prompt', 'id_token_hint', 'claims_id_token_sub_value']);
+
+const CODE_MESSAGES: Readonly<Record<Exclude<CodeCheck, 'accepted' | 'locked'>, string>> = {
+  no_code: 'Ask for a code first.',
+  expired: 'That code has expired. Ask for a new one.',
+  wrong: 'That code is not right. Try again.',
+};
+
+const isCodeChannel = (method: StepUpMethod): method is 'email_otp' | 'sms' => method === 'email_otp' || method === 'sms';
+
+const TOO_MANY_ATTEMPTS = 'Too many failed attempts: the sign-in was stopped.';
+
+interface StepUp {
+  readonly user: User;
+  readonly primary: PrimarySignIn;
+  readonly decision: StepUpDecision;
+}
+
+const bodyField = (req: Request, name: string): string => {
+  const value: unknown = req.body?.[name];
+  return typeof value === 'string' ? value : '';
+};
+
+/**
+ * The provider's login and consent screens (server-rendered forms). Login: password, or magic link /
+ * magic code for users without a password. Step-up: the second factors `chooseStepUpMethods` offers,
+ * asking only for the second factor when the session's first factor is still fresh enough.
+ * Cancelling or failing returns `access_denied`: the provider never issues a weaker acr than asked for.
+ * Forms rely on the interaction cookie being SameSite=Lax, so cross-site posts carry no interaction.
+ */
+export function interactionRouter(deps: InteractionDependencies): Router {
+  const { provider, users, mailer, sms, unenrolledMfaPolicy, baseUrl } = deps;
+  const states = new InteractionStates();
+  const logger = new Logger('Interactions');
+  const router = Router();
+
+  router.use('/interaction', express.urlencoded({ extended: false, limit: '4kb' }), (_req, res, next) => {
+    res.set({
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'X-Content-Type-Options': 'nosniff',
+    });
+    next();
+  });
+
+  async function loginInteraction(req: Request, res: Response): Promise<Interaction> {
+    const interaction = await provider.interactionDetails(req, res);
+    if (interaction.uid !== req.params.uid || interaction.prompt.name !== 'login') {
+      throw new errors.SessionNotFound('interaction does not match');
+    }
+    return interaction;
+  }
+
+  const finish = async (req: Request, res: Response, uid: string, result: InteractionResults) => {
+    states.end(uid);
+    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+  };
+
+  const deny = (req: Request, res: Response, uid: string, description: string) =>
+    finish(req, res, uid, { error: 'access_denied', error_description: description });
+
+  /** The first factor this login can build on: proved in this interaction, or the session's when only a step-up is asked. */
+  function primaryOf(interaction: Interaction, state: InteractionState): PrimarySignIn | undefined {
+    if (state.primary !== undefined) return state.primary;
+    const { session, prompt, params } = interaction;
+    if (session === undefined || requiredAcr(params.acr_values) !== ACR_MFA) return undefined;
+    if (prompt.reasons.some((reason) => FRESH_LOGIN_REASONS.has(reason))) return undefined;
+    const method = signInMethodOfSession(session.amr);
+    return method === undefined ? undefined : { userId: session.accountId, method };
+  }
+
+  function stepUpOf(interaction: Interaction, state: InteractionState): StepUp | undefined {
+    const primary = primaryOf(interaction, state);
+    const user = primary && users.findById(primary.userId);
+    if (primary === undefined || user === undefined) return undefined;
+    const decision = chooseStepUpMethods({ enrolled: user.enrolled, signedInWith: primary.method }, { unenrolledMfaPolicy });
+    return { user, primary, decision };
+  }
+
+  /** Shows the next screen of a login interaction, or finishes it when nothing is left to prove. */
+  async function proceed(req: Request, res: Response, interaction: Interaction, error?: string, status = 200) {
+    const { uid } = interaction;
+    const state = states.for(interaction);
+    const acr = requiredAcr(interaction.params.acr_values);
+    if (acr === undefined) {
+      return finish(req, res, uid, {
+        error: 'unmet_authentication_requirements',
+        error_description: 'none of the requested acr_values can be satisfied',
+      });
+    }
+    const stepUp = stepUpOf(interaction, state);
+    if (stepUp === undefined) {
+      state.primary = undefined;
+      return res.status(status).type('html').send(loginPage({ uid, error }));
+    }
+    const { user, primary, decision } = stepUp;
+    if (acr === ACR_SINGLE_FACTOR) {
+      return finish(req, res, uid, { login: { accountId: user.id, acr: ACR_SINGLE_FACTOR, amr: [...SIGN_IN_AMR[primary.method]] } });
+    }
+    switch (decision.outcome) {
+      case 'skip':
+        // Policy ALLOW_SKIP: acr MFA by policy, but the amr stays the first factor's and gains no `mfa`.
+        return finish(req, res, uid, { login: { accountId: user.id, acr: ACR_MFA, amr: [...SIGN_IN_AMR[primary.method]] } });
+      case 'enrol_required':
+        return res.status(403).type('html').send(enrolRequiredPage({ uid, message: decision.error.message }));
+      case 'challenge': {
+        const codeSent = new Set(
+          decision.options.map(({ method }) => method).filter((method) => isCodeChannel(method) && state.codes.pending(method)),
+        );
+        return res.status(status).type('html').send(stepUpPage({ uid, email: user.email, phone: user.phone, options: decision.options, codeSent, error }));
+      }
+    }
+  }
+
+  /** Applies a code check: continue on success, stop the login at the attempt limit, else show why. */
+  async function afterCodeCheck(req: Request, res: Response, interaction: Interaction, check: CodeCheck, onAccepted: () => Promise<void>) {
+    if (check === 'accepted') return onAccepted();
+    if (check === 'locked') return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+    return proceed(req, res, interaction, CODE_MESSAGES[check], 400);
+  }
+
+  const redirectToInteraction = (res: Response, uid: string) => res.redirect(303, `/interaction/${encodeURIComponent(uid)}`);
+
+  router.get('/interaction/:uid', async (req, res) => {
+    const interaction = await provider.interactionDetails(req, res);
+    if (interaction.uid !== req.params.uid) throw new errors.SessionNotFound('interaction does not match');
+    if (interaction.prompt.name === 'consent') return grantConsent(provider, users, req, res, interaction);
+    return proceed(req, res, interaction);
+  });
+
+  router.post('/interaction/:uid/login', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const state = states.for(interaction);
+    const user = await users.verifyPassword(bodyField(req, 'email'), bodyField(req, 'password'));
+    if (user === undefined) {
+      if (state.codes.recordFailure() === 'locked') return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+      return res.status(401).type('html').send(loginPage({ uid: interaction.uid, error: 'Wrong email or password.', email: bodyField(req, 'email') }));
+    }
+    state.primary = { userId: user.id, method: 'password' };
+    return redirectToInteraction(res, interaction.uid);
+  });
+
+  router.post('/interaction/:uid/magic/send', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const state = states.for(interaction);
+    const user = users.findByEmail(bodyField(req, 'email'));
+    // Same answer whether or not the address may sign in by email: no account enumeration.
+    if (user !== undefined && user.passwordHash === undefined) {
+      const code = state.codes.issue('magic');
+      if (code === undefined) return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+      state.magicUserId = user.id;
+      const link = `${baseUrl}/interaction/${encodeURIComponent(interaction.uid)}/magic/link?code=${code}`;
+      await mailer.send({
+        to: user.email,
+        subject: 'Your Sample Bank sign-in link',
+        text: `Sign in to Sample Bank: open ${link} in the browser you started from, or type the code ${code}. It expires in 5 minutes.`,
+      });
+    }
+    return res.type('html').send(magicSentPage({ uid: interaction.uid }));
+  });
+
+  async function magicSignIn(req: Request, res: Response, code: string, method: 'magic_link' | 'magic_code') {
+    const interaction = await loginInteraction(req, res);
+    const state = states.for(interaction);
+    const check = state.codes.check('magic', code);
+    if (check === 'accepted' && state.magicUserId !== undefined) {
+      state.primary = { userId: state.magicUserId, method };
+      return redirectToInteraction(res, interaction.uid);
+    }
+    if (check === 'locked') return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+    return res.status(400).type('html').send(magicSentPage({ uid: interaction.uid, error: CODE_MESSAGES[check === 'accepted' ? 'no_code' : check] }));
+  }
+
+  router.get('/interaction/:uid/magic/link', (req, res) =>
+    magicSignIn(req, res, typeof req.query.code === 'string' ? req.query.code : '', 'magic_link'),
+  );
+  router.post('/interaction/:uid/magic/code', (req, res) => magicSignIn(req, res, bodyField(req, 'code'), 'magic_code'));
+
+  /** The offered method named in the form, if the current step-up offers it. */
+  function chosenMethod(req: Request, stepUp: StepUp | undefined): StepUpMethod | undefined {
+    if (stepUp?.decision.outcome !== 'challenge') return undefined;
+    const wanted = bodyField(req, 'method');
+    return stepUp.decision.options.find(({ method }) => method === wanted)?.method;
+  }
+
+  router.post('/interaction/:uid/step-up/send', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const state = states.for(interaction);
+    const stepUp = stepUpOf(interaction, state);
+    const method = chosenMethod(req, stepUp);
+    if (stepUp === undefined || method === undefined || !isCodeChannel(method)) {
+      return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
+    }
+    const code = state.codes.issue(method);
+    if (code === undefined) return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+    const text = `Your Sample Bank verification code is ${code}. It expires in 5 minutes. Never share it.`;
+    if (method === 'email_otp') {
+      await mailer.send({ to: stepUp.user.email, subject: 'Your Sample Bank verification code', text });
+    } else if (stepUp.user.phone !== undefined) {
+      await sms.send({ to: stepUp.user.phone, text });
+    }
+    return redirectToInteraction(res, interaction.uid);
+  });
+
+  router.post('/interaction/:uid/step-up/verify', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const state = states.for(interaction);
+    const stepUp = stepUpOf(interaction, state);
+    const method = chosenMethod(req, stepUp);
+    if (stepUp === undefined || method === undefined || method === 'webauthn') {
+      return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
+    }
+    const code = bodyField(req, 'code');
+    const check =
+      method === 'authenticator_app'
+        ? (await verifyTotp(users, stepUp.user, code)) ? 'accepted' : state.codes.recordFailure()
+        : state.codes.check(method, code);
+    return afterCodeCheck(req, res, interaction, check, () => {
+      const { acr, amr, auth_time } = buildSteppedUpClaims({ method });
+      return finish(req, res, interaction.uid, { login: { accountId: stepUp.user.id, acr, amr, ts: auth_time } });
+    });
+  });
+
+  router.post('/interaction/:uid/abort', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const stepUp = stepUpOf(interaction, states.for(interaction));
+    const description =
+      stepUp?.decision.outcome === 'enrol_required' ? stepUp.decision.error.message : 'The sign-in was cancelled.';
+    return deny(req, res, interaction.uid, description);
+  });
+
+  router.use('/interaction', (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof errors.SessionNotFound) {
+      res.status(400).type('html').send(errorPage('This sign-in has expired or was opened in another browser. Start again from the app.'));
+      return;
+    }
+    logger.error(error);
+    res.status(500).type('html').send(errorPage('Something went wrong. Start again from the app.'));
+  });
+
+  return router;
+}
