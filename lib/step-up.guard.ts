@@ -2,6 +2,7 @@ import {
   ForbiddenException,
   Inject,
   Injectable,
+  InternalServerErrorException,
   Logger,
   type CanActivate,
   type ExecutionContext,
@@ -34,11 +35,42 @@ import type { ResolvedStepUpOptions } from './step-up.options.js';
 export interface StepUpRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly url?: string;
+  /** Express: the field lines as received. */
+  readonly rawHeaders?: readonly string[];
+  /** Fastify: Node's request, with its `rawHeaders`. */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
   [STEP_UP_CLAIMS]?: AccessTokenClaims;
   [property: string]: unknown;
 }
 
 const OPEN = null;
+
+/**
+ * RFC 6750 §2.3's `access_token` query parameter, however its name is written: query parsers decode
+ * names, so `access%5Ftoken=` puts a token in the URL (and in every access log) just the same.
+ */
+function hasQueryToken(url: string): boolean {
+  const query = url.indexOf('?');
+  return query >= 0 && new URLSearchParams(url.slice(query + 1)).has('access_token');
+}
+
+/**
+ * Every `Authorization` field line. Node keeps only the first in `headers` and silently drops repeats,
+ * which RFC 9110 §5.3 forbids for this non-list field and which an intermediary may resolve the other
+ * way; they are only visible in `rawHeaders` (Express: the request; Fastify: `request.raw`).
+ */
+function authorizationValues(request: StepUpRequest): string | string[] | undefined {
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (raw !== undefined) {
+    let values: string[] | undefined;
+    for (let index = 0; index < raw.length; index += 2) {
+      const name = raw[index]!;
+      if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[index + 1]!);
+    }
+    if (values !== undefined && values.length > 1) return values;
+  }
+  return request.headers.authorization;
+}
 
 /**
  * Authenticates the bearer token and enforces `@RequireStepUp()` and `@RequireScope()`. Fails closed:
@@ -80,10 +112,10 @@ export class StepUpGuard implements CanActivate {
 
   /** The bearer token from the `Authorization` header. Tokens in the query string are refused (RFC 6750 §2.3). */
   protected getToken(request: StepUpRequest): string {
-    if (request.url !== undefined && /[?&]access_token=/.test(request.url)) {
+    if (request.url !== undefined && hasQueryToken(request.url)) {
       throw withoutStackTrace(() => new InvalidRequestException('Send the access token in the Authorization header, not in the URL'));
     }
-    const credentials = readBearerCredentials(request.headers.authorization, this.options.maxTokenLength);
+    const credentials = readBearerCredentials(authorizationValues(request), this.options.maxTokenLength);
     if (credentials.kind === 'none') throw withoutStackTrace(() => new AuthenticationRequiredException());
     if (credentials.kind === 'malformed') throw withoutStackTrace(() => new InvalidRequestException(credentials.description));
     return credentials.token;
@@ -111,8 +143,13 @@ export class StepUpGuard implements CanActivate {
       if (error instanceof KeySetUnavailableError) {
         throw new KeySetUnavailableException(error.retryAfterSeconds, error);
       }
-      this.logger.error(`Token verification failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-      throw error;
+      // A server fault: deny with a 500. Log it once, here, without the token's signature (failing code
+      // may quote its input), and hand Nest an HttpException so it does not log the raw error again.
+      const signature = token.slice(token.lastIndexOf('.') + 1);
+      const reason = error instanceof Error ? error.message : String(error);
+      const logged = signature.length >= 8 ? reason.split(signature).join('[redacted]') : reason;
+      this.logger.error(`Token verification failed unexpectedly: ${logged}`);
+      throw new InternalServerErrorException(undefined, { cause: error });
     }
   }
 

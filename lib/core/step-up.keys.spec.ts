@@ -102,10 +102,22 @@ describe('RemoteKeySource', () => {
     await expect(keys.resolve({ alg: 'ES256', kid: 'k1' })).rejects.toThrow(NoMatchingKeyError);
   });
 
+  it('keeps the keys it holds when the endpoint starts answering an empty set', async () => {
+    const keys = source(0);
+    const held = await keys.resolve({ alg: 'ES256', kid: 'k1' });
+    answer = () => [200, '{"keys":[]}'];
+    await expect(keys.resolve({ alg: 'RS256', kid: 'k2' })).rejects.toThrow(KeySetUnavailableError);
+    expect(keys.isCurrent(held)).toBe(true);
+    await expect(keys.resolve({ alg: 'ES256', kid: 'k1' })).resolves.toBe(held);
+  });
+
   it.each([
     ['answers 500', () => [500, 'oops'] as [number, string]],
     ['answers invalid JSON', () => [200, '{"keys":'] as [number, string]],
     ['answers without keys', () => [200, '{}'] as [number, string]],
+    ['answers an empty key set', () => [200, '{"keys":[]}'] as [number, string]],
+    ['answers only encryption keys', () => [200, JSON.stringify({ keys: [jwk(rsa.publicKey, { use: 'enc' })] })] as [number, string]],
+    ['answers more than 512 KiB', () => [200, JSON.stringify({ keys: [], padding: 'x'.repeat(600 * 1024) })] as [number, string]],
   ])('reports the key set unavailable when the endpoint %s', async (_name, failing) => {
     answer = failing;
     const error = await source().resolve({ alg: 'ES256', kid: 'k1' }).catch((caught: unknown) => caught);

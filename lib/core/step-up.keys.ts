@@ -113,6 +113,21 @@ function importJwkSet(document: unknown, reuse: ReadonlyMap<string, KeyObject>):
   return entries;
 }
 
+/** A JWK Set is a few kilobytes; a body far larger is refused rather than buffered. */
+const MAX_JWKS_BYTES = 512 * 1024;
+
+async function readLimited(response: Response, limit: number): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > limit) throw new Error(`the JWK Set exceeds ${limit} bytes`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) throw new Error(`the JWK Set exceeds ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Keys given at start-up: JWKs, PEM-encoded public keys or certificates, or `KeyObject`s. */
 export class StaticKeySource implements KeySource {
   private readonly entries: readonly KeyEntry[];
@@ -223,7 +238,9 @@ export class RemoteKeySource implements KeySource {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const entries = importJwkSet(await response.json(), this.byMaterial);
+      const entries = importJwkSet(JSON.parse(await readLimited(response, MAX_JWKS_BYTES)), this.byMaterial);
+      // A set with no usable key is a broken answer, not a rotation: dropping every key would refuse every user.
+      if (entries.length === 0) throw new Error('the JWK Set holds no usable signature key');
       this.entries = entries;
       this.current = new Set(entries.map(({ key }) => key));
       this.byMaterial = new Map(entries.map(({ material, key }) => [material!, key]));

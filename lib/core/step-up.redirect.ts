@@ -25,9 +25,23 @@ export function sameOriginPath(target: string): string {
   if (!target.startsWith('/') || /[\x00-\x1f\x7f\\]/.test(target)) return '/';
   try {
     const url = new URL(target, ORIGIN);
-    return url.origin === ORIGIN && !target.startsWith('//') ? `${url.pathname}${url.search}` : '/';
+    const path = `${url.pathname}${url.search}`;
+    // Checked on the result, not the input: dot segments can leave `//host` behind (`/a/..//evil.com`).
+    // And a login page that percent-decodes return_to once more must not find `//host`, `/\host` or
+    // control characters (`/%2F%2Fevil.com`, `/%5Cevil.com`, `/%09/evil.com`) either.
+    return url.origin === ORIGIN && isLocalPath(path) && isLocalPath(decodeOnce(path)) ? path : '/';
   } catch {
     return '/';
+  }
+}
+
+const isLocalPath = (path: string) => /^\/(?![/\\])/.test(path) && !/[\x00-\x1f\x7f]/.test(path);
+
+function decodeOnce(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path; // a malformed escape decodes to nothing else
   }
 }
 
