@@ -1,5 +1,4 @@
 import { constants, verify, type KeyObject } from 'node:crypto';
-import { base64url } from 'jose';
 
 /** The protected header of a JWS, as far as verification goes. */
 export interface JwsHeader {
@@ -26,16 +25,27 @@ export class JwsFormatError extends Error {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-function decodeSegment(segment: string): Uint8Array {
-  if (!BASE64URL.test(segment)) throw new JwsFormatError('malformed');
-  return base64url.decode(segment);
+/** Strict base64url (RFC 7515 §2): its alphabet only, no padding, no impossible length. */
+function decodeSegment(segment: string): Buffer {
+  if (!BASE64URL.test(segment) || segment.length % 4 === 1) throw new JwsFormatError('malformed');
+  return Buffer.from(segment, 'base64url');
+}
+
+function decodeText(segment: string): string {
+  try {
+    return UTF8.decode(decodeSegment(segment));
+  } catch (error) {
+    if (error instanceof JwsFormatError) throw error;
+    throw new JwsFormatError('malformed');
+  }
 }
 
 function decodeObject(segment: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(decodeSegment(segment)));
+    value = JSON.parse(decodeText(segment));
   } catch (error) {
     if (error instanceof JwsFormatError) throw error;
     throw new JwsFormatError('malformed');
@@ -58,13 +68,7 @@ export function parseCompactJws(token: string): CompactJws {
   if (header.crit !== undefined) throw new JwsFormatError('unsupported');
   const signature = decodeSegment(encodedSignature);
   if (signature.length === 0) throw new JwsFormatError('malformed');
-  const payloadBytes = decodeSegment(encodedPayload);
-  let payload: string;
-  try {
-    payload = new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes);
-  } catch {
-    throw new JwsFormatError('malformed');
-  }
+  const payload = decodeText(encodedPayload);
   return { header: header as JwsHeader, signingInput: `${encodedHeader}.${encodedPayload}`, signature, payload };
 }
 
