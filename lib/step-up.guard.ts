@@ -8,7 +8,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { readBearerCredentials } from './core/step-up.bearer.js';
+import { isB64Token, ONE_TOKEN, readBearerCredentials } from './core/step-up.bearer.js';
 import { withoutStackTrace } from './core/step-up.errors.js';
 import { KeySetUnavailableError } from './core/step-up.keys.js';
 import { compilePolicy, evaluatePolicy, type CompiledPolicy, type PolicyFailure, type StepUpRequirement } from './core/step-up.policy.js';
@@ -94,9 +94,10 @@ export class StepUpGuard implements CanActivate {
     const request = this.getRequest(context);
     const token = this.getToken(request);
     const now = Date.now() / 1000;
-    // A token verified before takes the synchronous path: no signature work, no promise.
+    // A token verified before takes the synchronous path: no syntax scan, no signature work, no promise.
     const cached = this.authenticator.cached(token, now);
     if (cached !== undefined) return this.authorize(request, cached, policy, now);
+    if (!isB64Token(token)) throw withoutStackTrace(() => new InvalidRequestException(ONE_TOKEN));
     return this.verify(token, now).then((claims) => this.authorize(request, claims, policy, now));
   }
 

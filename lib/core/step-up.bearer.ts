@@ -7,18 +7,37 @@ export type BearerCredentials =
 const NONE: BearerCredentials = Object.freeze({ kind: 'none' });
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-// The scheme is the whole auth-scheme token "Bearer", in any case; RFC 6750 separates it from the token by 1*SP.
-const BEARER_SCHEME = /^bearer(?![!#$%&'*+\-.^_`|~0-9A-Za-z])/i;
+const SCHEME = 'bearer';
+const SPACE = 0x20;
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+
+/** Whether the header's auth-scheme is exactly "Bearer", in any case (RFC 9110 §11.1). */
+function isBearerScheme(header: string): boolean {
+  for (let index = 0; index < SCHEME.length; index++) {
+    // ASCII letters only: setting 0x20 lower-cases them, and no other character maps onto one.
+    if ((header.charCodeAt(index) | 0x20) !== SCHEME.charCodeAt(index)) return false;
+  }
+  return header.length === SCHEME.length || !TCHAR.test(header.charAt(SCHEME.length));
+}
+
+/** The description of every Bearer credentials syntax error past the scheme. */
+export const ONE_TOKEN = 'The Bearer credentials must be exactly one token';
 
 function malformed(description: string): BearerCredentials {
   return { kind: 'malformed', description };
 }
 
+/** Whether a token is an RFC 6750 `b64token`, the only syntax Bearer credentials may have. */
+export function isB64Token(token: string): boolean {
+  return B64TOKEN.test(token);
+}
+
 /**
  * Reads the Bearer token from the values of the `Authorization` header. No header, or another scheme,
- * is `none` (the client sent no bearer credentials). An empty header, several headers, a token with
- * characters outside `b64token`, two tokens or an oversized one is `malformed`. The length is checked
- * before anything else is looked at.
+ * is `none` (the client sent no bearer credentials). An empty header, several headers, no token, two
+ * tokens or an oversized one is `malformed`. The length is checked before anything else is looked at.
+ * The token's characters are left to {@link isB64Token}, so a caller can skip that scan for a token it
+ * already knows.
  */
 export function readBearerCredentials(
   values: string | readonly string[] | undefined,
@@ -36,15 +55,16 @@ export function readBearerCredentials(
   }
   const header = values.trim();
   if (header === '') return malformed('The Authorization header is empty');
-  const scheme = BEARER_SCHEME.exec(header);
-  if (!scheme) return NONE;
-  const rest = header.slice(scheme[0].length);
-  if (rest === '') return malformed('The Bearer credentials hold no token');
-  const token = rest.replace(/^ +/, '');
-  if (token === rest) return malformed('The Bearer credentials must be exactly one token');
+  if (!isBearerScheme(header)) return NONE;
+  if (header.length === SCHEME.length) return malformed('The Bearer credentials hold no token');
+  let start = SCHEME.length;
+  while (header.charCodeAt(start) === SPACE) start++;
+  if (start === SCHEME.length) return malformed(ONE_TOKEN);
+  const token = header.slice(start);
   if (token.length > maxTokenLength) {
     return malformed(`The access token must not exceed ${maxTokenLength} characters`);
   }
-  if (!B64TOKEN.test(token)) return malformed('The Bearer credentials must be exactly one token');
+  // indexOf, not a regular expression: this runs on every request, over the whole token.
+  if (token.includes(' ') || token.includes('\t') || token.includes(',')) return malformed(ONE_TOKEN);
   return { kind: 'token', token };
 }

@@ -128,6 +128,18 @@ describe('AccessTokenVerifier', () => {
       expect(keys.resolves).toBe(4);
     });
 
+    it('does not confuse a token crafted to share the end of a cached one, nor let it evict that one', async () => {
+      const { keys, verifier: cached } = verifier();
+      const token = await sign();
+      await cached.verify(token, NOW);
+      const [, payload, signature] = token.split('.');
+      const crafted = `${Buffer.from(JSON.stringify({ alg: 'ES256' })).toString('base64url')}.${payload}.${signature}`;
+      expect(cached.cached(crafted, NOW)).toBeUndefined();
+      await rejection(cached.verify(crafted, NOW));
+      expect(cached.cached(token, NOW)).toBeDefined();
+      expect(keys.resolves).toBe(2);
+    });
+
     it('does not remember a token that failed', async () => {
       const { keys, verifier: cached } = verifier();
       const token = await sign({ aud: 'https://other.example' });

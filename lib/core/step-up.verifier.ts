@@ -59,7 +59,16 @@ interface CacheEntry {
   readonly token: string;
   readonly claims: AccessTokenClaims;
   readonly key: KeyObject;
+  /** Used since it last reached the head of the eviction queue (second-chance LRU). */
+  used: boolean;
 }
+
+/**
+ * The cache index of a token: the end of its signature. Hashing 16 characters instead of the whole token
+ * is what makes a repeat cheap; the entry's full token must still match, so a token crafted to share
+ * the suffix of a cached one misses (and evicts nothing).
+ */
+const cacheKey = (token: string) => token.slice(-16);
 
 function freezeClaims(payload: Record<string, unknown>): AccessTokenClaims {
   for (const value of Object.values(payload)) if (Array.isArray(value)) Object.freeze(value);
@@ -109,14 +118,14 @@ export class AccessTokenVerifier {
    * @param now seconds since the epoch
    */
   cached(token: string, now: number): AccessTokenClaims | undefined {
-    // Keyed by the signature segment: shorter to hash than the whole token, and the entry's full token
-    // must still match, so two tokens sharing a signature cannot be confused.
-    const signature = token.slice(token.lastIndexOf('.') + 1);
-    const entry = this.cache.get(signature);
-    if (entry === undefined) return undefined;
-    this.cache.delete(signature);
-    if (entry.token !== token || !this.stillValid(entry, now)) return undefined;
-    this.cache.set(signature, entry);
+    const key = cacheKey(token);
+    const entry = this.cache.get(key);
+    if (entry === undefined || entry.token !== token) return undefined;
+    if (!this.stillValid(entry, now)) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    entry.used = true;
     return entry.claims;
   }
 
@@ -149,7 +158,7 @@ export class AccessTokenVerifier {
     const claims = parseClaims(jws);
     this.checkClaims(claims, now);
     const frozen = freezeClaims(claims);
-    this.remember({ token, claims: frozen, key });
+    this.remember({ token, claims: frozen, key, used: false });
     return frozen;
   }
 
@@ -198,10 +207,21 @@ export class AccessTokenVerifier {
     );
   }
 
+  /**
+   * Second-chance LRU: an entry used since it was queued goes round once more instead of being evicted,
+   * so hits cost a flag write rather than a reordering, and eviction is amortised O(1).
+   */
   private remember(entry: CacheEntry): void {
     const { cacheSize } = this.options;
     if (cacheSize === 0) return;
-    if (this.cache.size >= cacheSize) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(entry.token.slice(entry.token.lastIndexOf('.') + 1), entry);
+    while (this.cache.size >= cacheSize) {
+      const [key, oldest] = this.cache.entries().next().value!;
+      this.cache.delete(key);
+      if (oldest.used) {
+        oldest.used = false;
+        this.cache.set(key, oldest);
+      }
+    }
+    this.cache.set(cacheKey(entry.token), entry);
   }
 }
