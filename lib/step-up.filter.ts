@@ -6,6 +6,11 @@ import { BearerChallengeException, KeySetUnavailableException, StepUpRequiredExc
 import { STEP_UP_OPTIONS } from './step-up.metadata.js';
 import type { ResolvedStepUpOptions } from './step-up.options.js';
 
+interface RenderedRefusal {
+  readonly challenge: string;
+  readonly body: string;
+}
+
 interface HttpRequest {
   readonly method?: string;
   readonly url?: string;
@@ -20,6 +25,8 @@ interface HttpRequest {
  */
 @Catch(BearerChallengeException, KeySetUnavailableException)
 export class StepUpExceptionFilter implements ExceptionFilter {
+  private readonly rendered = new WeakMap<BearerChallengeException, RenderedRefusal>();
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(STEP_UP_OPTIONS) private readonly options?: ResolvedStepUpOptions,
@@ -41,12 +48,29 @@ export class StepUpExceptionFilter implements ExceptionFilter {
         adapter.redirect(response, 303, reauthenticationLocation(reauthenticateUrl, exception.challenge, returnTo));
         return;
       }
-      const realm = this.options?.realm;
-      adapter.setHeader(response, 'WWW-Authenticate', formatBearerChallenge({ ...(realm && { realm }), ...exception.challenge }));
+      const { challenge, body } = this.render(exception);
+      adapter.setHeader(response, 'WWW-Authenticate', challenge);
       adapter.appendHeader(response, 'Access-Control-Expose-Headers', 'WWW-Authenticate');
+      adapter.setHeader(response, 'Content-Type', 'application/problem+json');
+      adapter.reply(response, body, exception.getStatus());
+      return;
     }
     adapter.setHeader(response, 'Content-Type', 'application/problem+json');
-    adapter.reply(response, exception.getResponse(), exception.getStatus());
+    adapter.reply(response, JSON.stringify(exception.getResponse()), exception.getStatus());
+  }
+
+  /** The challenge header and the serialised body, written once per exception (the guard reuses them). */
+  private render(exception: BearerChallengeException): RenderedRefusal {
+    let rendered = this.rendered.get(exception);
+    if (!rendered) {
+      const realm = this.options?.realm;
+      rendered = {
+        challenge: formatBearerChallenge({ ...(realm && { realm }), ...exception.challenge }),
+        body: JSON.stringify(exception.getResponse()),
+      };
+      this.rendered.set(exception, rendered);
+    }
+    return rendered;
   }
 
   private isNavigation(request: HttpRequest): boolean {

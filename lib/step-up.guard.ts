@@ -1,5 +1,6 @@
 import {
   ForbiddenException,
+  HttpException,
   Inject,
   Injectable,
   InternalServerErrorException,
@@ -72,6 +73,18 @@ function authorizationValues(request: StepUpRequest): string | string[] | undefi
   return request.headers.authorization;
 }
 
+function refusalFor(failure: PolicyFailure): HttpException {
+  const details = { code: `ERR_${failure.error.toUpperCase()}`, claim: failure.claim, reason: failure.reason };
+  switch (failure.error) {
+    case 'insufficient_user_authentication':
+      return new StepUpRequiredException({ ...failure, details });
+    case 'insufficient_scope':
+      return new InsufficientScopeException(failure.scope ?? [], failure.description);
+    case 'invalid_token':
+      return new InvalidTokenException(failure.description, details);
+  }
+}
+
 /**
  * Authenticates the bearer token and enforces `@RequireStepUp()` and `@RequireScope()`. Fails closed:
  * an unknown execution context, a missing or malformed token, or a claim of the wrong type denies.
@@ -81,6 +94,7 @@ function authorizationValues(request: StepUpRequest): string | string[] | undefi
 export class StepUpGuard implements CanActivate {
   private readonly logger = new Logger(StepUpGuard.name);
   private readonly policies = new WeakMap<Function, WeakMap<Function, CompiledPolicy | typeof OPEN>>();
+  private readonly refusals = new WeakMap<CompiledPolicy, Map<string, HttpException>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -128,7 +142,7 @@ export class StepUpGuard implements CanActivate {
       clockTolerance: this.options.clockTolerance,
       scopeClaims: this.options.scopeClaims,
     });
-    if (!result.allowed) throw this.refusal(result.failure);
+    if (!result.allowed) throw this.refusal(policy, result.failure);
     request[STEP_UP_CLAIMS] = claims;
     if (this.options.requestProperty !== false) request[this.options.requestProperty] = claims;
     return true;
@@ -154,18 +168,17 @@ export class StepUpGuard implements CanActivate {
     }
   }
 
-  private refusal(failure: PolicyFailure) {
-    const details = { code: `ERR_${failure.error.toUpperCase()}`, claim: failure.claim, reason: failure.reason };
-    return withoutStackTrace(() => {
-      switch (failure.error) {
-        case 'insufficient_user_authentication':
-          return new StepUpRequiredException({ ...failure, details });
-        case 'insufficient_scope':
-          return new InsufficientScopeException(failure.scope ?? [], failure.description);
-        case 'invalid_token':
-          return new InvalidTokenException(failure.description, details);
-      }
-    });
+  /**
+   * The exception for a policy failure. A failure is fully determined by the route's policy and by which
+   * rule failed, so each is built once and then reused: the challenge path allocates nothing.
+   */
+  private refusal(policy: CompiledPolicy, failure: PolicyFailure): HttpException {
+    const key = `${failure.error} ${failure.claim} ${failure.reason} ${failure.scope !== undefined}`;
+    let byFailure = this.refusals.get(policy);
+    if (!byFailure) this.refusals.set(policy, (byFailure = new Map()));
+    let refusal = byFailure.get(key);
+    if (!refusal) byFailure.set(key, (refusal = withoutStackTrace(() => refusalFor(failure))));
+    return refusal;
   }
 
   private policyFor(target: Function, handler: Function): CompiledPolicy | typeof OPEN {
