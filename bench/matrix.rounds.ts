@@ -1,0 +1,134 @@
+/**
+ * The throughput matrix: every running server under every token mode, interleaved over rounds.
+ * Order: round → algorithm → mode → (adapter, variant), the last list reversed on odd rounds so no
+ * variant always runs first or last. Tokens are minted per (round, algorithm, mode) block, so their
+ * auth_time stays well inside max_age (300 s) however long the run.
+ */
+import type { LocalIssuer, TokenKind } from './issuer.local.js';
+import { awaitQuiet, type LoadOptions, type Measurement, measure, type TokenFeed } from './load.autocannon.js';
+import type { Adapter, Alg, VariantId } from './scenario.shared.js';
+import type { RunningServer } from './servers.pool.js';
+import type { RunSettings } from './settings.cli.js';
+
+export const MODES = {
+  repeated: { label: 'repeated tokens', kind: 'allowed', fresh: false, expect: 200 },
+  fresh: { label: 'new token per request', kind: 'allowed', fresh: true, expect: 200 },
+  'challenge-401': { label: 'challenge: no MFA → 401', kind: 'no-mfa', fresh: false, expect: 401 },
+  'challenge-403': { label: 'challenge: no scope → 403', kind: 'no-scope', fresh: false, expect: 403 },
+} as const satisfies Record<string, { label: string; kind: TokenKind; fresh: boolean; expect: number }>;
+export type ModeId = keyof typeof MODES;
+const MODE_IDS = Object.keys(MODES) as ModeId[];
+/** Longest wait for a quiet machine before one measurement. */
+const QUIET_WAIT_MAX_MS = 10_000;
+/** Fresh pools hold this many times the tokens the fastest protected variant used so far. */
+const FRESH_POOL_MARGIN = 2;
+
+export interface Sample extends Measurement {
+  readonly round: number;
+  readonly variant: VariantId;
+  readonly adapter: Adapter;
+  readonly alg: Alg;
+  readonly mode: ModeId;
+  /** Responses whose status was not the one this mode expects. */
+  readonly unexpected: number;
+  /** Fresh mode: requests that had to reuse a token because the pool ran out. */
+  readonly reusedTokens: number;
+  /** Time spent waiting for other processes to calm down before this measurement. */
+  readonly quietWaitMs: number;
+}
+
+/** The unprotected server has no challenge path. */
+function measuredUnder(variant: VariantId, mode: ModeId): boolean {
+  return variant !== 'none' || MODES[mode].expect === 200;
+}
+
+function cursor(tokens: readonly string[]): { feed: TokenFeed; served: () => number } {
+  let served = 0;
+  return { feed: { next: () => tokens[served++ % tokens.length]! }, served: () => served };
+}
+
+export class Matrix {
+  /** Highest fresh-mode rate seen for a protected variant, per algorithm: sizes the next pools. */
+  private readonly freshRate = new Map<Alg, number>();
+  private readonly samples: Sample[] = [];
+  private quietWaitLeftMs: number;
+
+  constructor(
+    private readonly servers: readonly RunningServer[],
+    private readonly issuer: LocalIssuer,
+    private readonly settings: RunSettings,
+  ) {
+    this.quietWaitLeftMs = settings.quietWaitBudgetSeconds * 1000;
+  }
+
+  /** Measurements per round, for the time estimate. */
+  get measurementsPerRound(): number {
+    return MODE_IDS.reduce((sum, mode) => sum + this.servers.filter((s) => measuredUnder(s.spec.variant, mode)).length, 0);
+  }
+
+  /** Round 0 is the warm-up: measured like the others (shorter), not recorded. */
+  async run(): Promise<Sample[]> {
+    for (let round = 0; round <= this.settings.rounds; round++) {
+      const durationSeconds = round === 0 ? this.settings.warmupSeconds : this.settings.durationSeconds;
+      for (const alg of this.settings.algs) {
+        for (const mode of MODE_IDS) await this.block(round, alg, mode, { durationSeconds, connections: this.settings.connections });
+      }
+    }
+    return this.samples;
+  }
+
+  private async block(round: number, alg: Alg, mode: ModeId, load: LoadOptions): Promise<void> {
+    const { kind, fresh, expect } = MODES[mode];
+    const servers = this.servers.filter((s) => s.spec.alg === alg && measuredUnder(s.spec.variant, mode));
+    if (round % 2 === 1) servers.reverse();
+    const tag = `r${round}-${alg}-${mode}`;
+    const size = fresh
+      ? Math.ceil((this.freshRate.get(alg) ?? this.settings.freshRateGuess) * load.durationSeconds * FRESH_POOL_MARGIN)
+      : this.settings.poolSize;
+    const tokens = this.issuer.mintMany(alg, kind, size, tag);
+    for (const server of servers) {
+      const { feed, served } = fresh ? cursor(tokens) : { feed: { pool: tokens }, served: () => 0 };
+      const quietWaitMs = round > 0 ? await awaitQuiet(Math.min(QUIET_WAIT_MAX_MS, this.quietWaitLeftMs)) : 0;
+      this.quietWaitLeftMs -= quietWaitMs;
+      const result = await measure(server, feed, load);
+      const { variant, adapter } = server.spec;
+      const sample: Sample = {
+        ...result,
+        round,
+        variant,
+        adapter,
+        alg,
+        mode,
+        unexpected: result.responses - (result.statusCounts[String(expect)] ?? 0),
+        reusedTokens: Math.max(0, served() - tokens.length),
+        quietWaitMs,
+      };
+      if (fresh && variant !== 'none') {
+        this.freshRate.set(alg, Math.max(this.freshRate.get(alg) ?? 0, result.requestsPerSecond));
+      }
+      if (round > 0) this.samples.push(sample);
+      console.log(describe(sample, round === 0 ? 'warm-up' : `round ${round}/${this.settings.rounds}`));
+    }
+  }
+}
+
+function formatUptime(): string {
+  const seconds = Math.floor(process.uptime());
+  return `[${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}]`;
+}
+
+function describe(sample: Sample, when: string): string {
+  const flags = [
+    sample.unexpected ? `${sample.unexpected} unexpected (${JSON.stringify(sample.statusCounts)})` : '',
+    sample.reusedTokens && sample.variant !== 'none' ? `${sample.reusedTokens} reused tokens` : '',
+    sample.errors ? `${sample.errors} errors` : '',
+    sample.quietWaitMs > 1000 ? `waited ${(sample.quietWaitMs / 1000).toFixed(0)} s for other processes` : '',
+    sample.foreignCpuShare > 0.1 ? `other processes used ${(sample.foreignCpuShare * 100).toFixed(0)} % of a core` : '',
+    sample.stealShare > 0.1 ? `hypervisor steal ${(sample.stealShare * 100).toFixed(0)} % of a core` : '',
+  ].filter(Boolean);
+  return (
+    `${formatUptime()} ${when.padEnd(11)} ${sample.alg} ${sample.mode.padEnd(13)} ${sample.adapter.padEnd(7)} ${sample.variant.padEnd(17)} ` +
+    `${sample.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  ` +
+    `${sample.cpuMicrosPerRequest.toFixed(0)} µs CPU/req (${(sample.serverCpuShare * 100).toFixed(0)} % busy)${flags.length ? `  !! ${flags.join('; ')}` : ''}`
+  );
+}

@@ -1,0 +1,105 @@
+/** From raw samples to per-variant medians, ratios and the issue's targets. */
+import { MODES, type ModeId, type Sample } from './matrix.rounds.js';
+import type { MicroResult } from './results.store.js';
+import type { Adapter, Alg, VariantId } from './scenario.shared.js';
+import { median } from './stats.math.js';
+
+export interface Row {
+  readonly variant: VariantId;
+  readonly adapter: Adapter;
+  readonly alg: Alg;
+  readonly mode: ModeId;
+  readonly rounds: number;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpuMicrosPerRequest: number;
+  readonly serverCpuShare: number;
+  readonly foreignCpuShare: number;
+  /** Per round, throughput over the unprotected server's in the same mode (challenge modes: its repeated mode). */
+  readonly ratioToNone: number;
+  /** Challenge modes: per round, throughput over this variant's allowed path (repeated tokens). */
+  readonly ratioToAllowed: number | undefined;
+  readonly unexpected: number;
+  readonly reusedTokens: number;
+}
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly where: string;
+  /** The ratio the target is about, from throughput (req/s). */
+  readonly measured: string;
+  /** The same ratio from server CPU per request: what throughput would be were the server the only bottleneck. */
+  readonly cpuBased: string;
+  readonly met: boolean;
+}
+
+type Cell = Pick<Sample, 'variant' | 'adapter' | 'alg' | 'mode'>;
+const cellKey = ({ variant, adapter, alg, mode }: Cell): string => `${variant}|${adapter}|${alg}|${mode}`;
+
+const throughput = (s: Sample): number => s.requestsPerSecond;
+const cpuThroughput = (s: Sample): number => 1 / s.cpuMicrosPerRequest;
+
+/** Median over rounds of `numerator`'s value (default: throughput) divided by `denominator`'s in the same round. */
+function pairedRatio(samples: readonly Sample[], numerator: Cell, denominator: Cell, value = throughput): number {
+  const byRound = new Map(samples.filter((s) => cellKey(s) === cellKey(denominator)).map((s) => [s.round, value(s)]));
+  const ratios = samples.filter((s) => cellKey(s) === cellKey(numerator) && byRound.has(s.round)).map((s) => value(s) / byRound.get(s.round)!);
+  return ratios.length ? median(ratios) : Number.NaN;
+}
+
+export function summarize(samples: readonly Sample[]): Row[] {
+  const cells = new Map<string, Sample[]>();
+  for (const sample of samples) cells.set(cellKey(sample), [...(cells.get(cellKey(sample)) ?? []), sample]);
+  return [...cells.values()].map((group) => {
+    const { variant, adapter, alg, mode } = group[0]!;
+    const challenge = MODES[mode].expect !== 200;
+    const of = (pick: (s: Sample) => number) => median(group.map(pick));
+    return {
+      variant,
+      adapter,
+      alg,
+      mode,
+      rounds: group.length,
+      requestsPerSecond: of((s) => s.requestsPerSecond),
+      p50Ms: of((s) => s.p50Ms),
+      p99Ms: of((s) => s.p99Ms),
+      cpuMicrosPerRequest: of((s) => s.cpuMicrosPerRequest),
+      serverCpuShare: of((s) => s.serverCpuShare),
+      foreignCpuShare: of((s) => s.foreignCpuShare),
+      ratioToNone: pairedRatio(samples, { variant, adapter, alg, mode }, { variant: 'none', adapter, alg, mode: challenge ? 'repeated' : mode }),
+      ratioToAllowed: challenge ? pairedRatio(samples, { variant, adapter, alg, mode }, { variant, adapter, alg, mode: 'repeated' }) : undefined,
+      unexpected: group.reduce((sum, s) => sum + s.unexpected, 0),
+      reusedTokens: variant === 'none' ? 0 : group.reduce((sum, s) => sum + s.reusedTokens, 0),
+    };
+  });
+}
+
+const fixed = (value: number): string => (Number.isNaN(value) ? 'n/a' : value.toFixed(2));
+
+export function targetChecks(samples: readonly Sample[], rows: readonly Row[], micro: readonly MicroResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const has = (cell: Cell) => rows.some((r) => cellKey(r) === cellKey(cell));
+  const ratioCheck = (target: string, where: string, numerator: Cell, denominator: Cell, unit: string, threshold: number): void => {
+    if (!has(numerator) || !has(denominator)) return;
+    const ratio = pairedRatio(samples, numerator, denominator);
+    const cpuBased = pairedRatio(samples, numerator, denominator, cpuThroughput);
+    checks.push({ target, where, measured: `${fixed(ratio)} × ${unit}`, cpuBased: `${fixed(cpuBased)} × ${unit}`, met: ratio >= threshold });
+  };
+  const groups = [...new Set(rows.map((r) => `${r.adapter}|${r.alg}`))].map((key) => key.split('|') as [Adapter, Alg]);
+  for (const [adapter, alg] of groups) {
+    const where = `${adapter} ${alg}`;
+    const cell = (variant: VariantId, mode: ModeId): Cell => ({ variant, adapter, alg, mode });
+    ratioCheck('Repeated tokens (cache on) ≥ 0.95 × none', where, cell('stepup', 'repeated'), cell('none', 'repeated'), 'none', 0.95);
+    ratioCheck('New token per request (cache off) ≥ jose guard', where, cell('stepup-nocache', 'fresh'), cell('jose-guard', 'fresh'), 'jose guard', 1);
+    for (const mode of ['challenge-401', 'challenge-403'] as const) {
+      ratioCheck(`Challenge path ${mode.slice(-3)} no slower than allowed path (cache on)`, where, cell('stepup', mode), cell('stepup', 'repeated'), 'allowed', 1);
+    }
+  }
+  const policy = micro.filter((m) => m.name.startsWith('evaluatePolicy'));
+  if (policy.length) {
+    const worst = Math.max(...policy.map((m) => m.nsPerOp));
+    const measured = `${worst.toFixed(0)} ns`;
+    checks.push({ target: 'Policy core < 2 µs per evaluation', where: 'slowest outcome', measured, cpuBased: '', met: worst < 2000 });
+  }
+  return checks;
+}

@@ -1,0 +1,95 @@
+/** Command-line settings of `npm run bench`. */
+import { parseArgs } from 'node:util';
+import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, VARIANT_IDS, type VariantId } from './scenario.shared.js';
+
+export interface RunSettings {
+  readonly quick: boolean;
+  readonly durationSeconds: number;
+  readonly rounds: number;
+  /** Length of the unrecorded warm-up round, per measurement. */
+  readonly warmupSeconds: number;
+  readonly connections: number;
+  /**
+   * Before each measurement, wait (up to 10 s) for other processes to go quiet, until this many
+   * seconds have been spent waiting in the run. 0 (quick mode) never waits.
+   */
+  readonly quietWaitBudgetSeconds: number;
+  /** Tokens in a "repeated" pool. */
+  readonly poolSize: number;
+  /** Requests/s assumed when sizing the first fresh-token pools (later ones use what was measured). */
+  readonly freshRateGuess: number;
+  readonly variants: readonly VariantId[];
+  readonly adapters: readonly Adapter[];
+  readonly algs: readonly Alg[];
+  /** When set, run only the memory soak, for this many minutes. */
+  readonly soakMinutes: number | undefined;
+  /** When set, re-render BENCHMARKS.md from this results file instead of measuring. */
+  readonly renderFrom: string | undefined;
+}
+
+const USAGE = `npm run bench -- [options]
+  --quick                 development run (< 3 minutes; cold, noisy figures; never waits for a quiet machine)
+  --duration <s>          seconds per measurement (default 3; quick 0.4)
+  --rounds <n>            interleaved rounds (default 5; quick 2)
+  --warmup <s>            seconds per measurement in the warm-up round (default 2; quick 0.5)
+  --connections <n>       autocannon connections (default 10)
+  --only <ids>            comma-separated variants (always measured with none): ${VARIANT_IDS.join(', ')}
+  --adapters <list>       ${ADAPTERS.join(', ')}
+  --algs <list>           ${ALGORITHMS.join(', ')}
+  --soak-minutes <m>      memory soak only: nestjs-step-up at full load for m minutes
+  --render <file>         re-render BENCHMARKS.md from a results file in .bench-results/`;
+
+function list<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] {
+  if (value === undefined) return [...allowed];
+  const picked = value.split(',').map((item) => item.trim());
+  const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (unknown.length) throw new Error(`${flag}: unknown ${unknown.join(', ')}\n\n${USAGE}`);
+  return allowed.filter((item) => picked.includes(item));
+}
+
+function positive(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!(number > 0)) throw new Error(`${flag} must be a positive number\n\n${USAGE}`);
+  return number;
+}
+
+export function parseSettings(argv: readonly string[]): RunSettings {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      rounds: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      only: { type: 'string' },
+      adapters: { type: 'string' },
+      algs: { type: 'string' },
+      'soak-minutes': { type: 'string' },
+      render: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const only = list(values.only, VARIANT_IDS, '--only');
+  return {
+    quick,
+    durationSeconds: positive(values.duration, quick ? 0.4 : 3, '--duration'),
+    rounds: Math.round(positive(values.rounds, quick ? 2 : 5, '--rounds')),
+    warmupSeconds: positive(values.warmup, quick ? 0.5 : 2, '--warmup'),
+    connections: Math.round(positive(values.connections, 10, '--connections')),
+    quietWaitBudgetSeconds: quick ? 0 : 300,
+    poolSize: 10,
+    freshRateGuess: 4000,
+    variants: VARIANT_IDS.filter((id) => id === 'none' || only.includes(id)),
+    adapters: list(values.adapters, ADAPTERS, '--adapters'),
+    algs: list(values.algs, ALGORITHMS, '--algs'),
+    soakMinutes: values['soak-minutes'] === undefined ? undefined : positive(values['soak-minutes'], 10, '--soak-minutes'),
+    renderFrom: values.render,
+  };
+}

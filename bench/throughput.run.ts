@@ -1,0 +1,62 @@
+/** The throughput run: micro-benchmark, then every server started, checked and measured in rounds. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { LocalIssuer } from './issuer.local.js';
+import { Matrix, MODES, type ModeId } from './matrix.rounds.js';
+import { type BehaviourCheck, environment, type MicroResult, type ThroughputResults } from './results.store.js';
+import { ROUTE, type ServerSpec } from './scenario.shared.js';
+import { RunningServer, SERVER_CORE } from './servers.pool.js';
+import type { RunSettings } from './settings.cli.js';
+import { VARIANTS } from './variants.registry.js';
+
+const MICRO_ENTRY = fileURLToPath(new URL('./micro.policy.js', import.meta.url));
+
+async function runMicro(): Promise<MicroResult[]> {
+  const { stdout } = await promisify(execFile)('taskset', ['-c', String(SERVER_CORE), process.execPath, MICRO_ENTRY]);
+  return (JSON.parse(stdout) as { results: MicroResult[] }).results;
+}
+
+function specsFor(settings: RunSettings, issuer: LocalIssuer): ServerSpec[] {
+  return settings.variants.flatMap((variant) =>
+    VARIANTS[variant].adapters
+      .filter((adapter) => settings.adapters.includes(adapter))
+      .flatMap((adapter) => settings.algs.map((alg) => ({ variant, adapter, alg, issuer: issuer.issuer, jwksUri: issuer.jwksUri }))),
+  );
+}
+
+async function check(server: RunningServer, issuer: LocalIssuer): Promise<BehaviourCheck[]> {
+  const modes = (Object.keys(MODES) as ModeId[]).filter((mode) => mode !== 'fresh');
+  return Promise.all(
+    modes.map(async (mode) => {
+      const token = issuer.mint(server.spec.alg, MODES[mode].kind, `check-${mode}`);
+      const response = await fetch(`http://127.0.0.1:${server.port}${ROUTE}`, { headers: { authorization: `Bearer ${token}` } });
+      await response.arrayBuffer();
+      return { server: server.spec, mode, status: response.status, challenge: response.headers.get('www-authenticate') };
+    }),
+  );
+}
+
+export async function runThroughput(settings: RunSettings, issuer: LocalIssuer): Promise<ThroughputResults> {
+  const startedAt = new Date().toISOString();
+  console.log('Micro-benchmark of the policy core and the challenge path…');
+  const micro = await runMicro();
+  for (const { name, nsPerOp } of micro) console.log(`  ${name.padEnd(40)} ${nsPerOp.toFixed(0).padStart(6)} ns/op`);
+
+  const servers: RunningServer[] = [];
+  try {
+    const started = await Promise.allSettled(specsFor(settings, issuer).map((spec) => RunningServer.start(spec, { exposeGc: false })));
+    servers.push(...started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])));
+    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const checks = (await Promise.all(servers.map((server) => check(server, issuer)))).flat();
+    const matrix = new Matrix(servers, issuer, settings);
+    const perRound = matrix.measurementsPerRound;
+    const minutes = (perRound * (settings.warmupSeconds + settings.rounds * settings.durationSeconds)) / 60;
+    console.log(`${servers.length} servers, ${perRound} measurements per round, ${settings.rounds} rounds + warm-up: about ${minutes.toFixed(1)} min of load`);
+    const samples = await matrix.run();
+    return { kind: 'throughput', startedAt, finishedAt: new Date().toISOString(), settings, environment: environment(), micro, checks, samples };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
