@@ -248,8 +248,8 @@ export class RemoteKeySource implements KeySource {
       if (this.failing) this.options.logger?.log(`JWKS ${this.url.href} is reachable again`);
       this.failing = false;
     } catch (error) {
-      // Logged once per outage, not once per request.
-      if (!this.failing) {
+      // Logged once per outage, not once per request; a fetch that outlives close() stays silent.
+      if (!this.failing && !this.closed) {
         const reason = error instanceof Error ? error.message : String(error);
         this.options.logger?.warn(`JWKS ${this.url.href} could not be loaded (${reason}); keys already held stay in use`);
       }
