@@ -1,21 +1,22 @@
 /** From raw samples to per-variant medians, ratios and the targets. */
 import { MODES, type ModeId, type Sample } from './matrix.rounds.js';
+import type { Measurement } from './load.autocannon.js';
 import type { MicroResult } from './results.store.js';
 import type { Adapter, Alg, VariantId } from './scenario.shared.js';
 import { median } from './stats.math.js';
 
-export interface Row {
+/** Medians over rounds of a measurement's figures. */
+type MedianFigures = Pick<
+  Measurement,
+  'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'cpuMicrosPerRequest' | 'serverCpuShare' | 'foreignCpuShare'
+>;
+
+export interface Row extends MedianFigures {
   readonly variant: VariantId;
   readonly adapter: Adapter;
   readonly alg: Alg;
   readonly mode: ModeId;
   readonly rounds: number;
-  readonly requestsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly cpuMicrosPerRequest: number;
-  readonly serverCpuShare: number;
-  readonly foreignCpuShare: number;
   /** Per round, throughput over the unprotected server's in the same mode (challenge modes: its repeated mode). */
   readonly ratioToNone: number;
   /** Challenge modes: per round, throughput over this variant's allowed path (repeated tokens). */
