@@ -55,6 +55,12 @@ const claimFailed = (claim: string, description: string, reason = 'check_failed'
 /** `typ` compared as a media type: case-insensitive, with or without `application/` (RFC 7515 §4.1.9). */
 const mediaType = (value: string) => value.toLowerCase().replace(/^application\//, '');
 
+// The lifetime rules (RFC 7519 §4.1.4, §4.1.5), shared by a first verification and every cache hit.
+const expired = (claims: Readonly<Record<string, unknown>>, now: number, tolerance: number) =>
+  (claims.exp as number) <= now - tolerance;
+const notYetValid = (claims: Readonly<Record<string, unknown>>, now: number, tolerance: number) =>
+  typeof claims.nbf === 'number' && claims.nbf > now + tolerance;
+
 interface CacheEntry {
   readonly token: string;
   readonly claims: AccessTokenClaims;
@@ -190,21 +196,13 @@ export class AccessTokenVerifier {
         claimFailed(name, 'The access token has an invalid claim', 'invalid');
       }
     }
-    if (typeof claims.nbf === 'number' && claims.nbf > now + tolerance) {
-      claimFailed('nbf', 'The access token is not valid yet');
-    }
-    if ((claims.exp as number) <= now - tolerance) {
-      refuse('ERR_JWT_EXPIRED', 'check_failed', 'The access token has expired', 'exp');
-    }
+    if (notYetValid(claims, now, tolerance)) claimFailed('nbf', 'The access token is not valid yet');
+    if (expired(claims, now, tolerance)) refuse('ERR_JWT_EXPIRED', 'check_failed', 'The access token has expired', 'exp');
   }
 
   private stillValid({ claims, key }: CacheEntry, now: number): boolean {
     const tolerance = this.options.clockTolerance;
-    return (
-      this.options.keys.isCurrent(key) &&
-      (claims.exp as number) > now - tolerance &&
-      (typeof claims.nbf !== 'number' || claims.nbf <= now + tolerance)
-    );
+    return this.options.keys.isCurrent(key) && !expired(claims, now, tolerance) && !notYetValid(claims, now, tolerance);
   }
 
   /**
