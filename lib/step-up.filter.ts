@@ -39,8 +39,10 @@ export class StepUpExceptionFilter implements ExceptionFilter {
     const response = http.getResponse<unknown>();
     adapter.setHeader(response, 'Cache-Control', 'no-store');
 
+    let body: string;
     if (exception instanceof KeySetUnavailableException) {
       adapter.setHeader(response, 'Retry-After', String(exception.retryAfterSeconds));
+      body = JSON.stringify(exception.getResponse());
     } else {
       const { reauthenticateUrl } = this.options ?? {};
       if (reauthenticateUrl && exception instanceof StepUpRequiredException && this.isNavigation(request)) {
@@ -48,15 +50,13 @@ export class StepUpExceptionFilter implements ExceptionFilter {
         adapter.redirect(response, 303, reauthenticationLocation(reauthenticateUrl, exception.challenge, returnTo));
         return;
       }
-      const { challenge, body } = this.render(exception);
-      adapter.setHeader(response, 'WWW-Authenticate', challenge);
+      const rendered = this.render(exception);
+      adapter.setHeader(response, 'WWW-Authenticate', rendered.challenge);
       adapter.appendHeader(response, 'Access-Control-Expose-Headers', 'WWW-Authenticate');
-      adapter.setHeader(response, 'Content-Type', 'application/problem+json');
-      adapter.reply(response, body, exception.getStatus());
-      return;
+      body = rendered.body;
     }
     adapter.setHeader(response, 'Content-Type', 'application/problem+json');
-    adapter.reply(response, JSON.stringify(exception.getResponse()), exception.getStatus());
+    adapter.reply(response, body, exception.getStatus());
   }
 
   /** The challenge header and the serialised body, written once per exception (the guard reuses them). */
