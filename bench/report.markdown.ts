@@ -5,6 +5,7 @@
  * (bench/chart.svg, or bench/chart-quick.svg) and prints the rendered section.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseStepUpChallenge } from 'nestjs-step-up';
 import { MODES, type ModeId } from './matrix.rounds.js';
 import { ratioChart } from './report.chart.js';
 import { type Row, summarize, targetChecks } from './report.summary.js';
@@ -85,7 +86,7 @@ function throughputTables(rows: readonly Row[]): string[] {
 function checkCell(checks: readonly BehaviourCheck[], mode: ModeId): string {
   const check = checks.find((c) => c.mode === mode);
   if (!check) return '';
-  const error = check.challenge ? (/error="([^"]+)"/.exec(check.challenge)?.[1] ?? 'Bearer, no error') : 'no WWW-Authenticate';
+  const error = check.challenge ? (parseStepUpChallenge(check.challenge)?.error ?? 'Bearer, no error') : 'no WWW-Authenticate';
   return check.status === 200 ? '200' : `${check.status} · ${error}`;
 }
 
