@@ -178,7 +178,6 @@ export interface RemoteKeySourceOptions {
 export class RemoteKeySource implements KeySource {
   private entries: readonly KeyEntry[] = [];
   private current: ReadonlySet<KeyObject> = new Set();
-  private byMaterial: ReadonlyMap<string, KeyObject> = new Map();
   private loaded = false;
   private pending: Promise<void> | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
@@ -238,12 +237,12 @@ export class RemoteKeySource implements KeySource {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const entries = importJwkSet(JSON.parse(await readLimited(response, MAX_JWKS_BYTES)), this.byMaterial);
+      const held = new Map(this.entries.map(({ material, key }) => [material!, key]));
+      const entries = importJwkSet(JSON.parse(await readLimited(response, MAX_JWKS_BYTES)), held);
       // A set with no usable key is a broken answer, not a rotation: dropping every key would refuse every user.
       if (entries.length === 0) throw new Error('the JWK Set holds no usable signature key');
       this.entries = entries;
       this.current = new Set(entries.map(({ key }) => key));
-      this.byMaterial = new Map(entries.map(({ material, key }) => [material!, key]));
       this.loaded = true;
       if (this.failing) this.options.logger?.log(`JWKS ${this.url.href} is reachable again`);
       this.failing = false;
