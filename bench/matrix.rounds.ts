@@ -37,8 +37,9 @@ export interface Sample extends Measurement {
   readonly quietWaitMs: number;
 }
 
-/** The unprotected server has no challenge path. */
+/** The unprotected servers have no challenge path; the A/A control only needs the repeated mode. */
 function measuredUnder(variant: VariantId, mode: ModeId): boolean {
+  if (variant === 'none-control') return mode === 'repeated';
   return variant !== 'none' || MODES[mode].expect === 200;
 }
 
@@ -82,14 +83,17 @@ export class Matrix {
     const servers = this.servers.filter((s) => s.spec.alg === alg && measuredUnder(s.spec.variant, mode));
     if (round % 2 === 1) servers.reverse();
     const tag = `r${round}-${alg}-${mode}`;
+    const settle = round > 0 ? this.settings.settleSeconds : 0;
     const size = fresh
-      ? Math.ceil((this.freshRate.get(alg) ?? this.settings.freshRateGuess) * load.durationSeconds * FRESH_POOL_MARGIN)
+      ? Math.ceil((this.freshRate.get(alg) ?? this.settings.freshRateGuess) * (settle + load.durationSeconds) * FRESH_POOL_MARGIN)
       : this.settings.poolSize;
     const tokens = this.issuer.mintMany(alg, kind, size, tag);
     for (const server of servers) {
       const { feed, served } = fresh ? cursor(tokens) : { feed: { pool: tokens }, served: () => 0 };
       const quietWaitMs = round > 0 ? await awaitQuiet(Math.min(QUIET_WAIT_MAX_MS, this.quietWaitLeftMs)) : 0;
       this.quietWaitLeftMs -= quietWaitMs;
+      // A server idle while the others were measured is not in the state steady load keeps it in.
+      if (settle > 0) await measure(server, feed, { ...load, durationSeconds: settle });
       const result = await measure(server, feed, load);
       const { variant, adapter } = server.spec;
       const sample: Sample = {

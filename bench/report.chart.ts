@@ -1,10 +1,11 @@
 /** A dependency-free SVG bar chart: each variant's throughput as a share of the unprotected server's. */
 import type { ModeId } from './matrix.rounds.js';
 import type { Row } from './report.summary.js';
-import { ADAPTERS, ALGORITHMS, type VariantId } from './scenario.shared.js';
+import { ADAPTERS, ALGORITHMS, UNPROTECTED, type VariantId } from './scenario.shared.js';
 import { VARIANTS } from './variants.registry.js';
 
-const COLORS: Readonly<Record<Exclude<VariantId, 'none'>, string>> = {
+type Charted = Exclude<VariantId, 'none' | 'none-control'>;
+const COLORS: Readonly<Record<Charted, string>> = {
   stepup: '#1d4ed8',
   'stepup-nocache': '#60a5fa',
   'oauth2-jwt-bearer': '#f59e0b',
@@ -22,7 +23,7 @@ const TOP = 64;
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function ratioChart(rows: readonly Row[]): string {
-  const charted = rows.filter((r) => r.variant !== 'none' && CHARTED_MODES.includes(r.mode) && !Number.isNaN(r.ratioToNone));
+  const charted = rows.filter((r) => !UNPROTECTED.includes(r.variant) && CHARTED_MODES.includes(r.mode) && !Number.isNaN(r.ratioToNone));
   const scale = Math.max(1.1, ...charted.map((r) => r.ratioToNone));
   const x = (ratio: number): number => LABEL_WIDTH + (ratio / scale) * BAR_AREA;
   const parts: string[] = [];
@@ -35,7 +36,7 @@ export function ratioChart(rows: readonly Row[]): string {
         parts.push(`<text x="8" y="${y + BAR - 2}" font-weight="bold">${adapter} · ${alg} · ${mode === 'fresh' ? 'new token per request' : 'repeated tokens'}</text>`);
         y += BAR + GAP;
         for (const row of group) {
-          const variant = row.variant as Exclude<VariantId, 'none'>;
+          const variant = row.variant as Charted;
           parts.push(
             `<text x="20" y="${y + BAR - 2}">${escape(VARIANTS[variant].label)}</text>`,
             `<rect x="${LABEL_WIDTH}" y="${y}" width="${(x(row.ratioToNone) - LABEL_WIDTH).toFixed(1)}" height="${BAR}" fill="${COLORS[variant]}"/>`,

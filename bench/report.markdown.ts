@@ -10,7 +10,7 @@ import { MODES, type ModeId } from './matrix.rounds.js';
 import { ratioChart } from './report.chart.js';
 import { type Row, summarize, targetChecks } from './report.summary.js';
 import type { BehaviourCheck, Results, SoakResults, ThroughputResults } from './results.store.js';
-import { ADAPTERS, ALGORITHMS, VARIANT_IDS } from './scenario.shared.js';
+import { ADAPTERS, ALGORITHMS, UNPROTECTED, VARIANT_IDS } from './scenario.shared.js';
 import { median } from './stats.math.js';
 import { VARIANTS } from './variants.registry.js';
 
@@ -91,7 +91,7 @@ function checkCell(checks: readonly BehaviourCheck[], mode: ModeId): string {
 }
 
 function behaviourTable(checks: readonly BehaviourCheck[]): string {
-  const es256 = checks.filter((c) => c.server.alg === 'ES256' && c.server.variant !== 'none');
+  const es256 = checks.filter((c) => c.server.alg === 'ES256' && !UNPROTECTED.includes(c.server.variant));
   const servers = [...new Set(es256.map((c) => `${c.server.variant}|${c.server.adapter}`))];
   return table(
     ['Variant', 'Adapter', 'MFA + scope', 'no MFA', 'no scope'],
@@ -102,6 +102,18 @@ function behaviourTable(checks: readonly BehaviourCheck[]): string {
       return [VARIANTS[variant].label, adapter, checkCell(own, 'repeated'), checkCell(own, 'challenge-401'), checkCell(own, 'challenge-403')];
     }),
   );
+}
+
+/** How far two identical unprotected servers measured apart: the run's own noise floor. */
+function controlLine(rows: readonly Row[]): string[] {
+  const controls = rows.filter((r) => r.variant === 'none-control');
+  if (!controls.length) return [];
+  const figures = controls.map((r) => `${num(r.ratioToNone, 2)} × none (${r.adapter} ${r.alg})`).join(', ');
+  return [
+    `**A/A control**: a second, identical unprotected server measured ${figures}. A ratio differs from 1.00 by ` +
+      'this much with no library in the way, so two rows closer than that cannot be told apart by this run.',
+    '',
+  ];
 }
 
 function throughputSection(results: ThroughputResults): string {
@@ -120,7 +132,7 @@ function throughputSection(results: ThroughputResults): string {
     runLine(results, 'Measured'),
     '',
     `${settings.rounds} interleaved rounds after a warm-up round; ${settings.durationSeconds} s per measurement ` +
-      `(warm-up ${settings.warmupSeconds} s), ${settings.connections} connections, repeated pools of ${settings.poolSize} tokens. ` +
+      `(warm-up ${settings.warmupSeconds} s${settings.settleSeconds ? `; each preceded by ${settings.settleSeconds} s of unrecorded load` : ''}), ${settings.connections} connections, repeated pools of ${settings.poolSize} tokens. ` +
       'Figures are medians over rounds; ratios are taken within each round, then the median. ' +
       `During a measurement, other processes used a median ${percent(median(foreign))} of a core ` +
       `(highest ${percent(Math.max(...foreign))}) and the hypervisor took a median ${percent(median(steal))} (steal).`,
@@ -136,6 +148,7 @@ function throughputSection(results: ThroughputResults): string {
     '_Met_ is judged on throughput, as the issue states the targets. The last column gives the same ratio ' +
       'from server CPU time per request, which the load generator and other processes disturb less.',
     '',
+    ...controlLine(rows),
     'The memory target is measured by the soak (see [Memory](#memory)).',
     '',
     '### Throughput',

@@ -15,8 +15,10 @@ export type Alg = (typeof ALGORITHMS)[number];
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type Adapter = (typeof ADAPTERS)[number];
 
-export const VARIANT_IDS = ['none', 'stepup', 'stepup-nocache', 'oauth2-jwt-bearer', 'passport-jwt', 'jose-guard'] as const;
+export const VARIANT_IDS = ['none', 'none-control', 'stepup', 'stepup-nocache', 'oauth2-jwt-bearer', 'passport-jwt', 'jose-guard'] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
+/** The unprotected servers: the baseline, and an identical second process that shows how far two equal servers differ. */
+export const UNPROTECTED: readonly VariantId[] = ['none', 'none-control'];
 
 /** Environment variable carrying a {@link ServerSpec} (JSON) into a server process. */
 export const SERVER_SPEC_ENV = 'BENCH_SERVER_SPEC';

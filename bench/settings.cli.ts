@@ -1,6 +1,6 @@
 /** Command-line settings of `npm run bench`. */
 import { parseArgs } from 'node:util';
-import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, VARIANT_IDS, type VariantId } from './scenario.shared.js';
+import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, UNPROTECTED, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 
 export interface RunSettings {
   readonly quick: boolean;
@@ -8,6 +8,8 @@ export interface RunSettings {
   readonly rounds: number;
   /** Length of the unrecorded warm-up round, per measurement. */
   readonly warmupSeconds: number;
+  /** Unrecorded load on a server right before each of its recorded measurements. */
+  readonly settleSeconds: number;
   readonly connections: number;
   /**
    * Before each measurement, wait (up to 10 s) for other processes to go quiet, until this many
@@ -32,8 +34,9 @@ const USAGE = `npm run bench -- [options]
   --duration <s>          seconds per measurement (default 3; quick 0.4)
   --rounds <n>            interleaved rounds (default 5; quick 2)
   --warmup <s>            seconds per measurement in the warm-up round (default 2; quick 0.5)
+  --settle <s>            unrecorded load right before each recorded measurement (default 1; quick 0)
   --connections <n>       autocannon connections (default 10)
-  --only <ids>            comma-separated variants (always measured with none): ${VARIANT_IDS.join(', ')}
+  --only <ids>            comma-separated variants (always measured with none and its A/A control): ${VARIANT_IDS.join(', ')}
   --adapters <list>       ${ADAPTERS.join(', ')}
   --algs <list>           ${ALGORITHMS.join(', ')}
   --soak-minutes <m>      memory soak only: nestjs-step-up at full load for m minutes
@@ -62,6 +65,7 @@ export function parseSettings(argv: readonly string[]): RunSettings {
       duration: { type: 'string' },
       rounds: { type: 'string' },
       warmup: { type: 'string' },
+      settle: { type: 'string' },
       connections: { type: 'string' },
       only: { type: 'string' },
       adapters: { type: 'string' },
@@ -82,11 +86,12 @@ export function parseSettings(argv: readonly string[]): RunSettings {
     durationSeconds: positive(values.duration, quick ? 0.4 : 3, '--duration'),
     rounds: Math.round(positive(values.rounds, quick ? 2 : 5, '--rounds')),
     warmupSeconds: positive(values.warmup, quick ? 0.5 : 2, '--warmup'),
+    settleSeconds: values.settle === '0' ? 0 : positive(values.settle, quick ? 0 : 1, '--settle'),
     connections: Math.round(positive(values.connections, 10, '--connections')),
     quietWaitBudgetSeconds: quick ? 0 : 300,
     poolSize: 10,
     freshRateGuess: 4000,
-    variants: VARIANT_IDS.filter((id) => id === 'none' || only.includes(id)),
+    variants: VARIANT_IDS.filter((id) => UNPROTECTED.includes(id) || only.includes(id)),
     adapters: list(values.adapters, ADAPTERS, '--adapters'),
     algs: list(values.algs, ALGORITHMS, '--algs'),
     soakMinutes: values['soak-minutes'] === undefined ? undefined : positive(values['soak-minutes'], 10, '--soak-minutes'),

@@ -52,7 +52,7 @@ export async function runThroughput(settings: RunSettings, issuer: LocalIssuer):
     const checks = (await Promise.all(servers.map((server) => check(server, issuer)))).flat();
     const matrix = new Matrix(servers, issuer, settings);
     const perRound = matrix.measurementsPerRound;
-    const minutes = (perRound * (settings.warmupSeconds + settings.rounds * settings.durationSeconds)) / 60;
+    const minutes = (perRound * (settings.warmupSeconds + settings.rounds * (settings.settleSeconds + settings.durationSeconds))) / 60;
     console.log(`${servers.length} servers, ${perRound} measurements per round, ${settings.rounds} rounds + warm-up: about ${minutes.toFixed(1)} min of load`);
     const samples = await matrix.run();
     return { kind: 'throughput', startedAt, finishedAt: new Date().toISOString(), settings, environment: environment(), micro, checks, samples };

@@ -19,6 +19,11 @@ export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
     adapters: ADAPTERS,
     module: async () => ({ module: UnprotectedBenchModule, controllers: [transferController()] }),
   },
+  'none-control': {
+    label: 'none, second process (A/A control)',
+    adapters: ADAPTERS,
+    module: async () => ({ module: UnprotectedBenchModule, controllers: [transferController()] }),
+  },
   stepup: {
     label: 'nestjs-step-up',
     adapters: ADAPTERS,

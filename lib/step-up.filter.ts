@@ -52,7 +52,8 @@ export class StepUpExceptionFilter implements ExceptionFilter {
       }
       const rendered = this.render(exception);
       adapter.setHeader(response, 'WWW-Authenticate', rendered.challenge);
-      adapter.appendHeader(response, 'Access-Control-Expose-Headers', 'WWW-Authenticate');
+      // A browser applies this only to a cross-origin response, and such a request always carries Origin.
+      if (request.headers.origin !== undefined) adapter.appendHeader(response, 'Access-Control-Expose-Headers', 'WWW-Authenticate');
       body = rendered.body;
     }
     adapter.setHeader(response, 'Content-Type', 'application/problem+json');

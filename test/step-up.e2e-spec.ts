@@ -36,13 +36,24 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       const response = await api.request('/api/profile');
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
-      expect(response.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/);
+      expect(response.headers.get('access-control-expose-headers')).toBeNull();
       expect(await problem(response)).toEqual({
         type: 'https://www.rfc-editor.org/rfc/rfc6750#section-3',
         title: 'Authentication required',
         status: 401,
         detail: 'This resource requires a bearer access token',
       });
+    });
+
+    it('lets a cross-origin browser client read the challenge (Access-Control-Expose-Headers)', async () => {
+      const response = await api.request('/api/transfers', {
+        method: 'POST',
+        token: await issuer.sign({ scope: 'transfer:funds' }),
+        headers: { origin: 'https://app.bank.example' },
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate');
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)?.error).toBe('insufficient_user_authentication');
     });
 
     it('treats another scheme as no bearer credentials', async () => {
