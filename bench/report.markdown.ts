@@ -10,7 +10,7 @@ import { MODES, type ModeId } from './matrix.rounds.js';
 import { ratioChart } from './report.chart.js';
 import { type Row, summarize, targetChecks } from './report.summary.js';
 import type { BehaviourCheck, Results, SoakResults, ThroughputResults } from './results.store.js';
-import { ADAPTERS, ALGORITHMS, UNPROTECTED, VARIANT_IDS } from './scenario.shared.js';
+import { ADAPTERS, ALGORITHMS, isUnprotected, VARIANT_IDS } from './scenario.shared.js';
 import { median } from './stats.math.js';
 import { VARIANTS } from './variants.registry.js';
 
@@ -91,7 +91,7 @@ function checkCell(checks: readonly BehaviourCheck[], mode: ModeId): string {
 }
 
 function behaviourTable(checks: readonly BehaviourCheck[]): string {
-  const es256 = checks.filter((c) => c.server.alg === 'ES256' && !UNPROTECTED.includes(c.server.variant));
+  const es256 = checks.filter((c) => c.server.alg === 'ES256' && !isUnprotected(c.server.variant));
   const servers = [...new Set(es256.map((c) => `${c.server.variant}|${c.server.adapter}`))];
   return table(
     ['Variant', 'Adapter', 'MFA + scope', 'no MFA', 'no scope'],

@@ -18,7 +18,9 @@ export type Adapter = (typeof ADAPTERS)[number];
 export const VARIANT_IDS = ['none', 'none-control', 'stepup', 'stepup-nocache', 'oauth2-jwt-bearer', 'passport-jwt', 'jose-guard'] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
 /** The unprotected servers: the baseline, and an identical second process that shows how far two equal servers differ. */
-export const UNPROTECTED: readonly VariantId[] = ['none', 'none-control'];
+export const UNPROTECTED = ['none', 'none-control'] as const satisfies readonly VariantId[];
+export type UnprotectedId = (typeof UNPROTECTED)[number];
+export const isUnprotected = (variant: VariantId): variant is UnprotectedId => (UNPROTECTED as readonly VariantId[]).includes(variant);
 
 /** Environment variable carrying a {@link ServerSpec} (JSON) into a server process. */
 export const SERVER_SPEC_ENV = 'BENCH_SERVER_SPEC';

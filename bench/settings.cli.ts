@@ -1,6 +1,6 @@
 /** Command-line settings of `npm run bench`. */
 import { parseArgs } from 'node:util';
-import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, UNPROTECTED, VARIANT_IDS, type VariantId } from './scenario.shared.js';
+import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, isUnprotected, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 
 export interface RunSettings {
   readonly quick: boolean;
@@ -50,10 +50,10 @@ function list<T extends string>(value: string | undefined, allowed: readonly T[]
   return allowed.filter((item) => picked.includes(item));
 }
 
-function positive(value: string | undefined, fallback: number, flag: string): number {
+function positive(value: string | undefined, fallback: number, flag: string, { orZero = false } = {}): number {
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (!(number > 0)) throw new Error(`${flag} must be a positive number\n\n${USAGE}`);
+  if (!(number > 0 || (orZero && number === 0))) throw new Error(`${flag} must be a ${orZero ? 'non-negative' : 'positive'} number\n\n${USAGE}`);
   return number;
 }
 
@@ -86,12 +86,12 @@ export function parseSettings(argv: readonly string[]): RunSettings {
     durationSeconds: positive(values.duration, quick ? 0.4 : 3, '--duration'),
     rounds: Math.round(positive(values.rounds, quick ? 2 : 5, '--rounds')),
     warmupSeconds: positive(values.warmup, quick ? 0.5 : 2, '--warmup'),
-    settleSeconds: values.settle === '0' ? 0 : positive(values.settle, quick ? 0 : 1, '--settle'),
+    settleSeconds: positive(values.settle, quick ? 0 : 1, '--settle', { orZero: true }),
     connections: Math.round(positive(values.connections, 10, '--connections')),
     quietWaitBudgetSeconds: quick ? 0 : 300,
     poolSize: 10,
     freshRateGuess: 4000,
-    variants: VARIANT_IDS.filter((id) => UNPROTECTED.includes(id) || only.includes(id)),
+    variants: VARIANT_IDS.filter((id) => isUnprotected(id) || only.includes(id)),
     adapters: list(values.adapters, ADAPTERS, '--adapters'),
     algs: list(values.algs, ALGORITHMS, '--algs'),
     soakMinutes: values['soak-minutes'] === undefined ? undefined : positive(values['soak-minutes'], 10, '--soak-minutes'),

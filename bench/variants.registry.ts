@@ -13,16 +13,18 @@ export interface VariantInfo {
 @Module({})
 class UnprotectedBenchModule {}
 
+const unprotected = async (): Promise<DynamicModule> => ({ module: UnprotectedBenchModule, controllers: [transferController()] });
+
 export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
   none: {
     label: 'none (unprotected)',
     adapters: ADAPTERS,
-    module: async () => ({ module: UnprotectedBenchModule, controllers: [transferController()] }),
+    module: unprotected,
   },
   'none-control': {
     label: 'none, second process (A/A control)',
     adapters: ADAPTERS,
-    module: async () => ({ module: UnprotectedBenchModule, controllers: [transferController()] }),
+    module: unprotected,
   },
   stepup: {
     label: 'nestjs-step-up',
