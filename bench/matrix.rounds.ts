@@ -1,12 +1,13 @@
 /**
- * The throughput matrix: every running server under every token mode, interleaved over rounds.
- * Order: round → algorithm → mode → (adapter, variant), the last list reversed on odd rounds so no
- * variant always runs first or last. Tokens are minted per (round, algorithm, mode) block, so their
- * auth_time stays well inside max_age (300 s) however long the run.
+ * The throughput matrix: every server under every token mode, one round at a time. Each round gets new
+ * server processes (see throughput.run.ts), warms them all up in every mode without recording, then
+ * measures them. Order within a pass: algorithm → mode → (adapter, variant), the last list reversed on
+ * odd rounds so no variant always runs first or last. Tokens are minted per (round, pass, algorithm,
+ * mode) block, so their auth_time stays well inside max_age (300 s) however long the run.
  */
 import type { LocalIssuer, TokenKind } from './issuer.local.js';
 import { awaitQuiet, type LoadOptions, type Measurement, measure, type TokenFeed } from './load.autocannon.js';
-import type { Adapter, Alg, VariantId } from './scenario.shared.js';
+import { type Adapter, type Alg, isReference, type ServerSpec, type VariantId } from './scenario.shared.js';
 import type { RunningServer } from './servers.pool.js';
 import type { RunSettings } from './settings.cli.js';
 
@@ -37,10 +38,24 @@ export interface Sample extends Measurement {
   readonly quietWaitMs: number;
 }
 
-/** The unprotected servers have no challenge path; the A/A control only needs the repeated mode. */
+/** The references are measured only where they say something (the unprotected servers have no challenge path). */
 function measuredUnder(variant: VariantId, mode: ModeId): boolean {
-  if (variant === 'none-control') return mode === 'repeated';
-  return variant !== 'none' || MODES[mode].expect === 200;
+  switch (variant) {
+    case 'none':
+      return MODES[mode].expect === 200;
+    case 'none-control':
+    case 'allow-all-guard':
+      return mode === 'repeated';
+    case 'refuse-all-guard':
+      return mode === 'challenge-401';
+    default:
+      return true;
+  }
+}
+
+/** Measurements per round (the warm-up pass makes as many again, shorter). */
+export function measurementsPerRound(specs: readonly ServerSpec[]): number {
+  return MODE_IDS.reduce((sum, mode) => sum + specs.filter((spec) => measuredUnder(spec.variant, mode)).length, 0);
 }
 
 function cursor(tokens: readonly string[]): { feed: TokenFeed; served: () => number } {
@@ -51,46 +66,42 @@ function cursor(tokens: readonly string[]): { feed: TokenFeed; served: () => num
 export class Matrix {
   /** Highest fresh-mode rate seen for a protected variant, per algorithm: sizes the next pools. */
   private readonly freshRate = new Map<Alg, number>();
-  private readonly samples: Sample[] = [];
+  private readonly recorded: Sample[] = [];
   private quietWaitLeftMs: number;
 
   constructor(
-    private readonly servers: readonly RunningServer[],
     private readonly issuer: LocalIssuer,
     private readonly settings: RunSettings,
   ) {
     this.quietWaitLeftMs = settings.quietWaitBudgetSeconds * 1000;
   }
 
-  /** Measurements per round, for the time estimate. */
-  get measurementsPerRound(): number {
-    return MODE_IDS.reduce((sum, mode) => sum + this.servers.filter((s) => measuredUnder(s.spec.variant, mode)).length, 0);
+  get samples(): readonly Sample[] {
+    return this.recorded;
   }
 
-  /** Round 0 is the warm-up: measured like the others (shorter), not recorded. */
-  async run(): Promise<Sample[]> {
-    for (let round = 0; round <= this.settings.rounds; round++) {
-      const durationSeconds = round === 0 ? this.settings.warmupSeconds : this.settings.durationSeconds;
+  /** One round over these (new) servers: a warm-up pass, not recorded, then the measured pass. */
+  async round(round: number, servers: readonly RunningServer[]): Promise<void> {
+    const ordered = round % 2 === 1 ? [...servers].reverse() : servers;
+    for (const record of [false, true]) {
+      const load = { durationSeconds: record ? this.settings.durationSeconds : this.settings.warmupSeconds, connections: this.settings.connections };
       for (const alg of this.settings.algs) {
-        for (const mode of MODE_IDS) await this.block(round, alg, mode, { durationSeconds, connections: this.settings.connections });
+        for (const mode of MODE_IDS) await this.block(round, record, alg, mode, ordered, load);
       }
     }
-    return this.samples;
   }
 
-  private async block(round: number, alg: Alg, mode: ModeId, load: LoadOptions): Promise<void> {
+  private async block(round: number, record: boolean, alg: Alg, mode: ModeId, all: readonly RunningServer[], load: LoadOptions): Promise<void> {
     const { kind, fresh, expect } = MODES[mode];
-    const servers = this.servers.filter((s) => s.spec.alg === alg && measuredUnder(s.spec.variant, mode));
-    if (round % 2 === 1) servers.reverse();
-    const tag = `r${round}-${alg}-${mode}`;
-    const settle = round > 0 ? this.settings.settleSeconds : 0;
+    const servers = all.filter((s) => s.spec.alg === alg && measuredUnder(s.spec.variant, mode));
+    const settle = record ? this.settings.settleSeconds : 0;
     const size = fresh
       ? Math.ceil((this.freshRate.get(alg) ?? this.settings.freshRateGuess) * (settle + load.durationSeconds) * FRESH_POOL_MARGIN)
       : this.settings.poolSize;
-    const tokens = this.issuer.mintMany(alg, kind, size, tag);
+    const tokens = this.issuer.mintMany(alg, kind, size, `r${round}-${record ? 'measure' : 'warm'}-${alg}-${mode}`);
     for (const server of servers) {
       const { feed, served } = fresh ? cursor(tokens) : { feed: { pool: tokens }, served: () => 0 };
-      const quietWaitMs = round > 0 ? await awaitQuiet(Math.min(QUIET_WAIT_MAX_MS, this.quietWaitLeftMs)) : 0;
+      const quietWaitMs = record ? await awaitQuiet(Math.min(QUIET_WAIT_MAX_MS, this.quietWaitLeftMs)) : 0;
       this.quietWaitLeftMs -= quietWaitMs;
       // A server idle while the others were measured is not in the state steady load keeps it in.
       if (settle > 0) await measure(server, feed, { ...load, durationSeconds: settle });
@@ -107,11 +118,11 @@ export class Matrix {
         reusedTokens: Math.max(0, served() - tokens.length),
         quietWaitMs,
       };
-      if (fresh && variant !== 'none') {
+      if (fresh && !isReference(variant)) {
         this.freshRate.set(alg, Math.max(this.freshRate.get(alg) ?? 0, result.requestsPerSecond));
       }
-      if (round > 0) this.samples.push(sample);
-      console.log(describe(sample, round === 0 ? 'warm-up' : `round ${round}/${this.settings.rounds}`));
+      if (record) this.recorded.push(sample);
+      console.log(describe(sample, `${record ? 'round' : 'warm-up'} ${round}/${this.settings.rounds}`));
     }
   }
 }
@@ -124,14 +135,14 @@ function formatUptime(): string {
 function describe(sample: Sample, when: string): string {
   const flags = [
     sample.unexpected ? `${sample.unexpected} unexpected (${JSON.stringify(sample.statusCounts)})` : '',
-    sample.reusedTokens && sample.variant !== 'none' ? `${sample.reusedTokens} reused tokens` : '',
+    sample.reusedTokens && !isReference(sample.variant) ? `${sample.reusedTokens} reused tokens` : '',
     sample.errors ? `${sample.errors} errors` : '',
     sample.quietWaitMs > 1000 ? `waited ${(sample.quietWaitMs / 1000).toFixed(0)} s for other processes` : '',
     sample.foreignCpuShare > 0.1 ? `other processes used ${(sample.foreignCpuShare * 100).toFixed(0)} % of a core` : '',
     sample.stealShare > 0.1 ? `hypervisor steal ${(sample.stealShare * 100).toFixed(0)} % of a core` : '',
   ].filter(Boolean);
   return (
-    `${formatUptime()} ${when.padEnd(11)} ${sample.alg} ${sample.mode.padEnd(13)} ${sample.adapter.padEnd(7)} ${sample.variant.padEnd(17)} ` +
+    `${formatUptime()} ${when.padEnd(13)} ${sample.alg} ${sample.mode.padEnd(13)} ${sample.adapter.padEnd(7)} ${sample.variant.padEnd(17)} ` +
     `${sample.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  ` +
     `${sample.cpuMicrosPerRequest.toFixed(0)} µs CPU/req (${(sample.serverCpuShare * 100).toFixed(0)} % busy)${flags.length ? `  !! ${flags.join('; ')}` : ''}`
   );

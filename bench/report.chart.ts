@@ -1,10 +1,10 @@
 /** A dependency-free SVG bar chart: each variant's throughput as a share of the unprotected server's. */
 import type { ModeId } from './matrix.rounds.js';
 import type { Row } from './report.summary.js';
-import { ADAPTERS, ALGORITHMS, isUnprotected, type UnprotectedId, type VariantId } from './scenario.shared.js';
+import { ADAPTERS, ALGORITHMS, isReference, type ReferenceId, type VariantId } from './scenario.shared.js';
 import { VARIANTS } from './variants.registry.js';
 
-type Charted = Exclude<VariantId, UnprotectedId>;
+type Charted = Exclude<VariantId, ReferenceId>;
 const COLORS: Readonly<Record<Charted, string>> = {
   stepup: '#1d4ed8',
   'stepup-nocache': '#60a5fa',
@@ -23,7 +23,7 @@ const TOP = 64;
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function ratioChart(rows: readonly Row[]): string {
-  const charted = rows.filter((r) => !isUnprotected(r.variant) && CHARTED_MODES.includes(r.mode) && !Number.isNaN(r.ratioToNone));
+  const charted = rows.filter((r) => !isReference(r.variant) && CHARTED_MODES.includes(r.mode) && !Number.isNaN(r.ratioToNone));
   const scale = Math.max(1.1, ...charted.map((r) => r.ratioToNone));
   const x = (ratio: number): number => LABEL_WIDTH + (ratio / scale) * BAR_AREA;
   const parts: string[] = [];

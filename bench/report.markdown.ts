@@ -10,7 +10,7 @@ import { MODES, type ModeId } from './matrix.rounds.js';
 import { ratioChart } from './report.chart.js';
 import { type Row, summarize, targetChecks } from './report.summary.js';
 import type { BehaviourCheck, Results, SoakResults, ThroughputResults } from './results.store.js';
-import { ADAPTERS, ALGORITHMS, isUnprotected, VARIANT_IDS } from './scenario.shared.js';
+import { ADAPTERS, ALGORITHMS, isReference, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { median } from './stats.math.js';
 import { VARIANTS } from './variants.registry.js';
 
@@ -91,7 +91,7 @@ function checkCell(checks: readonly BehaviourCheck[], mode: ModeId): string {
 }
 
 function behaviourTable(checks: readonly BehaviourCheck[]): string {
-  const es256 = checks.filter((c) => c.server.alg === 'ES256' && !isUnprotected(c.server.variant));
+  const es256 = checks.filter((c) => c.server.alg === 'ES256' && !isReference(c.server.variant));
   const servers = [...new Set(es256.map((c) => `${c.server.variant}|${c.server.adapter}`))];
   return table(
     ['Variant', 'Adapter', 'MFA + scope', 'no MFA', 'no scope'],
@@ -104,16 +104,51 @@ function behaviourTable(checks: readonly BehaviourCheck[]): string {
   );
 }
 
-/** How far two identical unprotected servers measured apart: the run's own noise floor. */
-function controlLine(rows: readonly Row[]): string[] {
-  const controls = rows.filter((r) => r.variant === 'none-control');
-  if (!controls.length) return [];
-  const figures = controls.map((r) => `${num(r.ratioToNone, 2)} × none (${r.adapter} ${r.alg})`).join(', ');
-  return [
-    `**A/A control**: a second, identical unprotected server measured ${figures}. A ratio differs from 1.00 by ` +
+interface Reference {
+  readonly variant: VariantId;
+  readonly ratio: (row: Row) => number | undefined;
+  readonly unit: string;
+  readonly sentence: (figures: string) => string;
+}
+
+/** The references that frame every ratio: the run's own noise, and what any guard or refusal costs in Nest. */
+const REFERENCE_LINES: readonly Reference[] = [
+  {
+    variant: 'none-control',
+    ratio: (r) => r.ratioToNone,
+    unit: 'none',
+    sentence: (figures) =>
+      `**A/A control**: a second, identical unprotected server measured ${figures}. A ratio differs from 1.00 by ` +
       'this much with no library in the way, so two rows closer than that cannot be told apart by this run.',
-    '',
-  ];
+  },
+  {
+    variant: 'allow-all-guard',
+    ratio: (r) => r.ratioToNone,
+    unit: 'none',
+    sentence: (figures) =>
+      `**Guard floor**: the route behind a global guard whose \`canActivate\` only returns \`true\` measured ${figures}. ` +
+      'Nest runs a guarded route through its guard pipeline (an execution context and an `await`), so no guard, ' +
+      'however little its own work, keeps more than this.',
+  },
+  {
+    variant: 'refuse-all-guard',
+    ratio: (r) => r.ratioToAllowed,
+    unit: "nestjs-step-up's allowed path",
+    sentence: (figures) =>
+      `**Refusal floor**: a global guard that throws one prebuilt \`StepUpRequiredException\`, answered by the library's filter, measured ${figures}. ` +
+      'That is the cost of refusing through Nest\'s exception flow with the standard answer (challenge header, problem+json body) ' +
+      'and nothing else, so no challenge row can be faster than this by more than the noise.',
+  },
+];
+
+function referenceLines(rows: readonly Row[]): string[] {
+  return REFERENCE_LINES.flatMap(({ variant, ratio, unit, sentence }) => {
+    const figures = rows
+      .filter((r) => r.variant === variant)
+      .map((r) => `${num(ratio(r) ?? Number.NaN, 2)} × ${unit} (${r.adapter} ${r.alg})`)
+      .join(', ');
+    return figures ? [sentence(figures), ''] : [];
+  });
 }
 
 function throughputSection(results: ThroughputResults): string {
@@ -131,8 +166,9 @@ function throughputSection(results: ThroughputResults): string {
     '',
     runLine(results, 'Measured'),
     '',
-    `${settings.rounds} interleaved rounds after a warm-up round; ${settings.durationSeconds} s per measurement ` +
-      `(warm-up ${settings.warmupSeconds} s${settings.settleSeconds ? `; each preceded by ${settings.settleSeconds} s of unrecorded load` : ''}), ${settings.connections} connections, repeated pools of ${settings.poolSize} tokens. ` +
+    `${settings.rounds} interleaved rounds, each with new server processes warmed up by ${settings.warmupSeconds} s of unrecorded load per mode; ` +
+      `${settings.durationSeconds} s per measurement${settings.settleSeconds ? `, each preceded by ${settings.settleSeconds} s of unrecorded load` : ''}; ` +
+      `${settings.connections} connections, repeated pools of ${settings.poolSize} tokens. ` +
       'Figures are medians over rounds; ratios are taken within each round, then the median. ' +
       `During a measurement, other processes used a median ${percent(median(foreign))} of a core ` +
       `(highest ${percent(Math.max(...foreign))}) and the hypervisor took a median ${percent(median(steal))} (steal).`,
@@ -148,7 +184,7 @@ function throughputSection(results: ThroughputResults): string {
     '_Met_ is judged on throughput, as the issue states the targets. The last column gives the same ratio ' +
       'from server CPU time per request, which the load generator and other processes disturb less.',
     '',
-    ...controlLine(rows),
+    ...referenceLines(rows),
     'The memory target is measured by the soak (see [Memory](#memory)).',
     '',
     '### Throughput',

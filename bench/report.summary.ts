@@ -19,7 +19,7 @@ export interface Row extends MedianFigures {
   readonly rounds: number;
   /** Per round, throughput over the unprotected server's in the same mode (challenge modes: its repeated mode). */
   readonly ratioToNone: number;
-  /** Challenge modes: per round, throughput over this variant's allowed path (repeated tokens). */
+  /** Challenge modes: per round, throughput over this variant's allowed path (repeated tokens); the refusing reference: over nestjs-step-up's. */
   readonly ratioToAllowed: number | undefined;
   readonly unexpected: number;
   readonly reusedTokens: number;
@@ -68,7 +68,9 @@ export function summarize(samples: readonly Sample[]): Row[] {
       serverCpuShare: of((s) => s.serverCpuShare),
       foreignCpuShare: of((s) => s.foreignCpuShare),
       ratioToNone: pairedRatio(samples, { variant, adapter, alg, mode }, { variant: 'none', adapter, alg, mode: challenge ? 'repeated' : mode }),
-      ratioToAllowed: challenge ? pairedRatio(samples, { variant, adapter, alg, mode }, { variant, adapter, alg, mode: 'repeated' }) : undefined,
+      ratioToAllowed: challenge
+        ? pairedRatio(samples, { variant, adapter, alg, mode }, { variant: variant === 'refuse-all-guard' ? 'stepup' : variant, adapter, alg, mode: 'repeated' })
+        : undefined,
       unexpected: group.reduce((sum, s) => sum + s.unexpected, 0),
       reusedTokens: variant === 'none' ? 0 : group.reduce((sum, s) => sum + s.reusedTokens, 0),
     };

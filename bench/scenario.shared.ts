@@ -15,12 +15,17 @@ export type Alg = (typeof ALGORITHMS)[number];
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type Adapter = (typeof ADAPTERS)[number];
 
-export const VARIANT_IDS = ['none', 'none-control', 'stepup', 'stepup-nocache', 'oauth2-jwt-bearer', 'passport-jwt', 'jose-guard'] as const;
+export const VARIANT_IDS = ['none', 'none-control', 'allow-all-guard', 'refuse-all-guard', 'stepup', 'stepup-nocache', 'oauth2-jwt-bearer', 'passport-jwt', 'jose-guard'] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
-/** The unprotected servers: the baseline, and an identical second process that shows how far two equal servers differ. */
-export const UNPROTECTED = ['none', 'none-control'] as const satisfies readonly VariantId[];
-export type UnprotectedId = (typeof UNPROTECTED)[number];
-export const isUnprotected = (variant: VariantId): variant is UnprotectedId => (UNPROTECTED as readonly VariantId[]).includes(variant);
+/**
+ * Reference servers, yardsticks rather than protection anyone would deploy: the unprotected baseline; an
+ * identical second process, which shows how far two equal servers differ; a global guard that allows
+ * everything, the least any Nest guard adds; and one that refuses everything with one prebuilt step-up
+ * exception answered by the library's filter, the least a standard refusal through Nest costs.
+ */
+export const REFERENCES = ['none', 'none-control', 'allow-all-guard', 'refuse-all-guard'] as const satisfies readonly VariantId[];
+export type ReferenceId = (typeof REFERENCES)[number];
+export const isReference = (variant: VariantId): variant is ReferenceId => (REFERENCES as readonly VariantId[]).includes(variant);
 
 /** Environment variable carrying a {@link ServerSpec} (JSON) into a server process. */
 export const SERVER_SPEC_ENV = 'BENCH_SERVER_SPEC';

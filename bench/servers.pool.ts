@@ -46,6 +46,22 @@ export class RunningServer {
     return new RunningServer(spec, child.pid, port, child);
   }
 
+  /** Starts every server at once; if any fails, stops the others and throws its error. */
+  static async startAll(specs: readonly ServerSpec[], options: ServerOptions): Promise<RunningServer[]> {
+    const started = await Promise.allSettled(specs.map((spec) => RunningServer.start(spec, options)));
+    const servers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) {
+      await RunningServer.stopAll(servers);
+      throw failure.reason;
+    }
+    return servers;
+  }
+
+  static async stopAll(servers: readonly RunningServer[]): Promise<void> {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+
   async memory(): Promise<NodeJS.MemoryUsage> {
     const reply = new Promise<NodeJS.MemoryUsage>((resolve) => {
       const listener = (message: ServerMessage): void => {

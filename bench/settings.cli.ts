@@ -1,12 +1,12 @@
 /** Command-line settings of `npm run bench`. */
 import { parseArgs } from 'node:util';
-import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, isUnprotected, VARIANT_IDS, type VariantId } from './scenario.shared.js';
+import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, isReference, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 
 export interface RunSettings {
   readonly quick: boolean;
   readonly durationSeconds: number;
   readonly rounds: number;
-  /** Length of the unrecorded warm-up round, per measurement. */
+  /** Unrecorded load on each round's new servers, per server and mode, before anything is measured. */
   readonly warmupSeconds: number;
   /** Unrecorded load on a server right before each of its recorded measurements. */
   readonly settleSeconds: number;
@@ -30,13 +30,13 @@ export interface RunSettings {
 }
 
 const USAGE = `npm run bench -- [options]
-  --quick                 development run (< 3 minutes; cold, noisy figures; never waits for a quiet machine)
+  --quick                 development run (about 3 minutes; cold, noisy figures; never waits for a quiet machine)
   --duration <s>          seconds per measurement (default 3; quick 0.4)
-  --rounds <n>            interleaved rounds (default 5; quick 2)
-  --warmup <s>            seconds per measurement in the warm-up round (default 2; quick 0.5)
+  --rounds <n>            rounds, each with new server processes (default 5; quick 2)
+  --warmup <s>            unrecorded seconds per server and mode when a round's servers are new (default 1; quick 0.3)
   --settle <s>            unrecorded load right before each recorded measurement (default 1; quick 0)
   --connections <n>       autocannon connections (default 10)
-  --only <ids>            comma-separated variants (always measured with none and its A/A control): ${VARIANT_IDS.join(', ')}
+  --only <ids>            comma-separated variants (the reference servers are always measured): ${VARIANT_IDS.join(', ')}
   --adapters <list>       ${ADAPTERS.join(', ')}
   --algs <list>           ${ALGORITHMS.join(', ')}
   --soak-minutes <m>      memory soak only: nestjs-step-up at full load for m minutes
@@ -85,13 +85,13 @@ export function parseSettings(argv: readonly string[]): RunSettings {
     quick,
     durationSeconds: positive(values.duration, quick ? 0.4 : 3, '--duration'),
     rounds: Math.round(positive(values.rounds, quick ? 2 : 5, '--rounds')),
-    warmupSeconds: positive(values.warmup, quick ? 0.5 : 2, '--warmup'),
+    warmupSeconds: positive(values.warmup, quick ? 0.3 : 1, '--warmup'),
     settleSeconds: positive(values.settle, quick ? 0 : 1, '--settle', { orZero: true }),
     connections: Math.round(positive(values.connections, 10, '--connections')),
     quietWaitBudgetSeconds: quick ? 0 : 300,
     poolSize: 10,
     freshRateGuess: 4000,
-    variants: VARIANT_IDS.filter((id) => isUnprotected(id) || only.includes(id)),
+    variants: VARIANT_IDS.filter((id) => isReference(id) || only.includes(id)),
     adapters: list(values.adapters, ADAPTERS, '--adapters'),
     algs: list(values.algs, ALGORITHMS, '--algs'),
     soakMinutes: values['soak-minutes'] === undefined ? undefined : positive(values['soak-minutes'], 10, '--soak-minutes'),

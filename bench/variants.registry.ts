@@ -26,6 +26,16 @@ export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
     adapters: ADAPTERS,
     module: unprotected,
   },
+  'allow-all-guard': {
+    label: 'a guard that allows all (floor)',
+    adapters: ADAPTERS,
+    module: async () => (await import('./variants.references.js')).GuardFloorBenchModule.forGuard('allow'),
+  },
+  'refuse-all-guard': {
+    label: 'a guard that refuses all (floor)',
+    adapters: ADAPTERS,
+    module: async () => (await import('./variants.references.js')).GuardFloorBenchModule.forGuard('refuse'),
+  },
   stepup: {
     label: 'nestjs-step-up',
     adapters: ADAPTERS,

@@ -94,7 +94,7 @@ function refusalFor(failure: PolicyFailure): HttpException {
 export class StepUpGuard implements CanActivate {
   private readonly logger = new Logger(StepUpGuard.name);
   private readonly policies = new WeakMap<Function, WeakMap<Function, CompiledPolicy | typeof OPEN>>();
-  private readonly refusals = new WeakMap<CompiledPolicy, Map<string, HttpException>>();
+  private readonly refusals = new WeakMap<PolicyFailure, HttpException>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -108,7 +108,7 @@ export class StepUpGuard implements CanActivate {
     const request = this.getRequest(context);
     const token = this.getToken(request);
     const now = Date.now() / 1000;
-    // A token verified before takes the synchronous path: no syntax scan, no signature work, no promise.
+    // A token verified before takes the synchronous path: no syntax scan, no signature work.
     const cached = this.authenticator.cached(token, now);
     if (cached !== undefined) return this.authorize(request, cached, policy, now);
     if (!isB64Token(token)) throw withoutStackTrace(() => new InvalidRequestException(ONE_TOKEN));
@@ -136,13 +136,17 @@ export class StepUpGuard implements CanActivate {
     return credentials.token;
   }
 
-  private authorize(request: StepUpRequest, claims: AccessTokenClaims, policy: CompiledPolicy, now: number): true {
+  /**
+   * A refusal is returned as a rejected promise, not thrown: Nest awaits either the same way, and under
+   * the profiler a `throw` from here cost over a microsecond per refused request, the promise a fraction.
+   */
+  private authorize(request: StepUpRequest, claims: AccessTokenClaims, policy: CompiledPolicy, now: number): true | Promise<never> {
     const result = evaluatePolicy(claims, policy, {
       now,
       clockTolerance: this.options.clockTolerance,
       scopeClaims: this.options.scopeClaims,
     });
-    if (!result.allowed) throw this.refusal(policy, result.failure);
+    if (!result.allowed) return Promise.reject(this.refusal(result.failure));
     request[STEP_UP_CLAIMS] = claims;
     if (this.options.requestProperty !== false) request[this.options.requestProperty] = claims;
     return true;
@@ -169,15 +173,12 @@ export class StepUpGuard implements CanActivate {
   }
 
   /**
-   * The exception for a policy failure. A failure is fully determined by the route's policy and by which
-   * rule failed, so each is built once and then reused: the challenge path allocates nothing.
+   * The exception for a policy failure. The policy core returns the same failure object for the same
+   * route and failing rule, so each exception is built once and then reused: the challenge path allocates nothing.
    */
-  private refusal(policy: CompiledPolicy, failure: PolicyFailure): HttpException {
-    const key = `${failure.error} ${failure.claim} ${failure.reason} ${failure.scope !== undefined}`;
-    let byFailure = this.refusals.get(policy);
-    if (!byFailure) this.refusals.set(policy, (byFailure = new Map()));
-    let refusal = byFailure.get(key);
-    if (!refusal) byFailure.set(key, (refusal = withoutStackTrace(() => refusalFor(failure))));
+  private refusal(failure: PolicyFailure): HttpException {
+    let refusal = this.refusals.get(failure);
+    if (!refusal) this.refusals.set(failure, (refusal = withoutStackTrace(() => refusalFor(failure))));
     return refusal;
   }
 

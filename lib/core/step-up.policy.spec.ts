@@ -189,4 +189,14 @@ describe('evaluatePolicy', () => {
       expect(failureOf({ scope: 'transfer:funds' }, both)).not.toHaveProperty('scope');
     });
   });
+
+  it('gives the same frozen result for the same policy and outcome, and another for another outcome or policy', () => {
+    const policy = compilePolicy({ acr: ACR_MFA, maxAge: 300 }, ['transfer:funds']);
+    const weak = evaluatePolicy({ acr: 'basic', auth_time: NOW }, policy, context);
+    expect(evaluatePolicy({ acr: 'other', auth_time: NOW - 10 }, policy, context)).toBe(weak);
+    expect(Object.isFrozen(weak)).toBe(true);
+    expect(weak.allowed || Object.isFrozen(weak.failure)).toBe(true);
+    expect(evaluatePolicy({ acr: 'basic', auth_time: NOW, scope: 'transfer:funds' }, policy, context)).not.toBe(weak);
+    expect(evaluatePolicy({ acr: 'basic', auth_time: NOW }, compilePolicy({ acr: ACR_MFA, maxAge: 300 }, ['transfer:funds']), context)).not.toBe(weak);
+  });
 });

@@ -137,32 +137,89 @@ function missingScopes(claims: Readonly<Record<string, unknown>>, policy: Compil
   return false;
 }
 
-function stepUp(
-  claim: FailedClaim,
-  reason: FailureReason,
-  description: string,
-  policy: CompiledPolicy,
-  scopeAlsoMissing: boolean,
-): PolicyResult {
+type Refused = Extract<PolicyResult, { allowed: false }>;
+type StepUpRule = readonly [FailedClaim, FailureReason, string];
+
+const refused = (failure: PolicyFailure): Refused => Object.freeze({ allowed: false, failure: Object.freeze(failure) });
+
+const AUTH_TIME_IN_FUTURE = refused({
+  error: 'invalid_token',
+  claim: 'auth_time',
+  reason: 'in_future',
+  description: 'The access token states an authentication time in the future',
+});
+
+const STEP_UP_RULES = {
+  acrMissing: ['acr', 'missing', 'The access token does not state how the user authenticated (acr)'],
+  acrNotAccepted: ['acr', 'not_accepted', 'A stronger authentication context (acr) is required'],
+  amrIncomplete: ['amr', 'incomplete', 'Additional authentication methods (amr) are required'],
+  authTimeMissing: ['auth_time', 'missing', 'The access token does not state when the user authenticated (auth_time)'],
+  authTimeTooOld: ['auth_time', 'too_old', 'The user must authenticate again (max_age exceeded)'],
+} as const satisfies Record<string, StepUpRule>;
+type StepUpRuleId = keyof typeof STEP_UP_RULES;
+
+/** Every refusal a policy can give, built once: a refusal then allocates nothing and keeps its identity. */
+interface Refusals {
+  readonly stepUp: Readonly<Record<StepUpRuleId, Refused>>;
+  /** The same, when the token also lacks a scope: the challenge asks for that too. */
+  readonly stepUpAndScope: Readonly<Record<StepUpRuleId, Refused>>;
+  readonly scope: Refused;
+}
+
+const refusalsByPolicy = new WeakMap<CompiledPolicy, Refusals>();
+
+function buildRefusals(policy: CompiledPolicy): Refusals {
+  const stepUp = (scopeAlsoMissing: boolean) =>
+    Object.fromEntries(
+      Object.entries(STEP_UP_RULES).map(([id, [claim, reason, description]]) => [
+        id,
+        refused({
+          error: 'insufficient_user_authentication',
+          claim,
+          reason,
+          description,
+          ...(policy.acrValues.length && { acrValues: policy.acrValues }),
+          ...(policy.maxAge !== undefined && { maxAge: policy.maxAge }),
+          ...(scopeAlsoMissing && { scope: policy.scopes }),
+        }),
+      ]),
+    ) as Record<StepUpRuleId, Refused>;
   return {
-    allowed: false,
-    failure: {
-      error: 'insufficient_user_authentication',
-      claim,
-      reason,
-      description,
-      ...(policy.acrValues.length && { acrValues: policy.acrValues }),
-      ...(policy.maxAge !== undefined && { maxAge: policy.maxAge }),
-      ...(scopeAlsoMissing && { scope: policy.scopes }),
-    },
+    stepUp: stepUp(false),
+    stepUpAndScope: stepUp(true),
+    scope: refused({
+      error: 'insufficient_scope',
+      claim: 'scope',
+      reason: 'missing',
+      description: 'The access token lacks a scope this operation requires',
+      scope: policy.scopes,
+    }),
   };
+}
+
+function refusalsOf(policy: CompiledPolicy): Refusals {
+  let refusals = refusalsByPolicy.get(policy);
+  if (refusals === undefined) refusalsByPolicy.set(policy, (refusals = buildRefusals(policy)));
+  return refusals;
+}
+
+function failedStepUpRule(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, authTime: number | undefined, context: EvaluationContext): StepUpRuleId | undefined {
+  const { acceptedAcr, maxAge } = policy;
+  const acr = claims.acr;
+  if (acceptedAcr && typeof acr !== 'string') return 'acrMissing';
+  if (acceptedAcr && !acceptedAcr.has(acr as string)) return 'acrNotAccepted';
+  if (policy.amr.length && !hasAllAmr(claims.amr, policy.amr)) return 'amrIncomplete';
+  if (maxAge !== undefined && authTime === undefined) return 'authTimeMissing';
+  if (maxAge !== undefined && context.now - (authTime as number) > maxAge + context.clockTolerance) return 'authTimeTooOld';
+  return undefined;
 }
 
 /**
  * Decides whether verified token claims satisfy a route. Pure and synchronous: the token's signature,
  * issuer, audience and lifetime must already have been checked. Checks, in order: `auth_time` not in the
  * future, then step-up (`acr`, `amr`, `auth_time` against `maxAge`), then scopes. A claim of the wrong
- * type counts as absent, so it leads to a challenge, never to an exception.
+ * type counts as absent, so it leads to a challenge, never to an exception. Results are frozen and
+ * shared: the same outcome for the same policy is the same object, so callers may key caches on it.
  */
 export function evaluatePolicy(
   claims: Readonly<Record<string, unknown>>,
@@ -170,46 +227,10 @@ export function evaluatePolicy(
   context: EvaluationContext,
 ): PolicyResult {
   const authTime = numericDate(claims.auth_time);
-  if (authTime !== undefined && authTime > context.now + context.clockTolerance) {
-    return {
-      allowed: false,
-      failure: {
-        error: 'invalid_token',
-        claim: 'auth_time',
-        reason: 'in_future',
-        description: 'The access token states an authentication time in the future',
-      },
-    };
-  }
-
-  const { acceptedAcr, maxAge } = policy;
-  const acr = claims.acr;
-  let failure: [FailedClaim, FailureReason, string] | undefined;
-  if (acceptedAcr && typeof acr !== 'string') {
-    failure = ['acr', 'missing', 'The access token does not state how the user authenticated (acr)'];
-  } else if (acceptedAcr && !acceptedAcr.has(acr as string)) {
-    failure = ['acr', 'not_accepted', 'A stronger authentication context (acr) is required'];
-  } else if (policy.amr.length && !hasAllAmr(claims.amr, policy.amr)) {
-    failure = ['amr', 'incomplete', 'Additional authentication methods (amr) are required'];
-  } else if (maxAge !== undefined && authTime === undefined) {
-    failure = ['auth_time', 'missing', 'The access token does not state when the user authenticated (auth_time)'];
-  } else if (maxAge !== undefined && context.now - (authTime as number) > maxAge + context.clockTolerance) {
-    failure = ['auth_time', 'too_old', 'The user must authenticate again (max_age exceeded)'];
-  }
-
+  if (authTime !== undefined && authTime > context.now + context.clockTolerance) return AUTH_TIME_IN_FUTURE;
+  const rule = failedStepUpRule(claims, policy, authTime, context);
   const scopeMissing = missingScopes(claims, policy, context);
-  if (failure) return stepUp(...failure, policy, scopeMissing);
-  if (scopeMissing) {
-    return {
-      allowed: false,
-      failure: {
-        error: 'insufficient_scope',
-        claim: 'scope',
-        reason: 'missing',
-        description: 'The access token lacks a scope this operation requires',
-        scope: policy.scopes,
-      },
-    };
-  }
+  if (rule !== undefined) return (scopeMissing ? refusalsOf(policy).stepUpAndScope : refusalsOf(policy).stepUp)[rule];
+  if (scopeMissing) return refusalsOf(policy).scope;
   return ALLOWED;
 }
