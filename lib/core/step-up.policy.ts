@@ -203,7 +203,12 @@ function refusalsOf(policy: CompiledPolicy): Refusals {
   return refusals;
 }
 
-function failedStepUpRule(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, authTime: number | undefined, context: EvaluationContext): StepUpRuleId | undefined {
+function failedStepUpRule(
+  claims: Readonly<Record<string, unknown>>,
+  policy: CompiledPolicy,
+  authTime: number | undefined,
+  context: EvaluationContext,
+): StepUpRuleId | undefined {
   const { acceptedAcr, maxAge } = policy;
   const acr = claims.acr;
   if (acceptedAcr && typeof acr !== 'string') return 'acrMissing';
