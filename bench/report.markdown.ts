@@ -135,7 +135,7 @@ const REFERENCE_LINES: readonly Reference[] = [
     ratio: (r) => r.ratioToAllowed,
     unit: "nestjs-step-up's allowed path",
     sentence: (figures) =>
-      `**Refusal floor**: a global guard that throws one prebuilt \`StepUpRequiredException\`, answered by the library's filter, measured ${figures}. ` +
+      `**Refusal floor**: a global guard that refuses with one prebuilt \`StepUpRequiredException\`, answered by the library's filter, measured ${figures}. ` +
       'That is the cost of refusing through Nest\'s exception flow with the standard answer (challenge header, problem+json body) ' +
       'and nothing else, so no challenge row can be faster than this by more than the noise.',
   },
