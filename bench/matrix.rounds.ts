@@ -10,6 +10,7 @@ import { awaitQuiet, type LoadOptions, type Measurement, measure, type TokenFeed
 import { type Adapter, type Alg, isReference, type ServerSpec, type VariantId } from './scenario.shared.js';
 import type { RunningServer } from './servers.pool.js';
 import type { RunSettings } from './settings.cli.js';
+import { VARIANTS } from './variants.registry.js';
 
 export const MODES = {
   repeated: { label: 'repeated tokens', kind: 'allowed', fresh: false, expect: 200 },
@@ -38,19 +39,8 @@ export interface Sample extends Measurement {
   readonly quietWaitMs: number;
 }
 
-/** The references are measured only where they say something (the unprotected servers have no challenge path). */
 function measuredUnder(variant: VariantId, mode: ModeId): boolean {
-  switch (variant) {
-    case 'none':
-      return MODES[mode].expect === 200;
-    case 'none-control':
-    case 'allow-all-guard':
-      return mode === 'repeated';
-    case 'refuse-all-guard':
-      return mode === 'challenge-401';
-    default:
-      return true;
-  }
+  return VARIANTS[variant].modes?.includes(mode) ?? true;
 }
 
 /** Measurements per round (the warm-up pass makes as many again, shorter). */

@@ -2,8 +2,9 @@
 import { MODES, type ModeId, type Sample } from './matrix.rounds.js';
 import type { Measurement } from './load.autocannon.js';
 import type { MicroResult } from './results.store.js';
-import type { Adapter, Alg, VariantId } from './scenario.shared.js';
+import { type Adapter, type Alg, isReference, type VariantId } from './scenario.shared.js';
 import { median } from './stats.math.js';
+import { VARIANTS } from './variants.registry.js';
 
 /** Medians over rounds of a measurement's figures. */
 type MedianFigures = Pick<
@@ -19,7 +20,7 @@ export interface Row extends MedianFigures {
   readonly rounds: number;
   /** Per round, throughput over the unprotected server's in the same mode (challenge modes: its repeated mode). */
   readonly ratioToNone: number;
-  /** Challenge modes: per round, throughput over this variant's allowed path (repeated tokens); the refusing reference: over nestjs-step-up's. */
+  /** Challenge modes: per round, throughput over the allowed path (repeated tokens) of this variant, or of its `allowedPath`. */
   readonly ratioToAllowed: number | undefined;
   readonly unexpected: number;
   readonly reusedTokens: number;
@@ -69,10 +70,10 @@ export function summarize(samples: readonly Sample[]): Row[] {
       foreignCpuShare: of((s) => s.foreignCpuShare),
       ratioToNone: pairedRatio(samples, { variant, adapter, alg, mode }, { variant: 'none', adapter, alg, mode: challenge ? 'repeated' : mode }),
       ratioToAllowed: challenge
-        ? pairedRatio(samples, { variant, adapter, alg, mode }, { variant: variant === 'refuse-all-guard' ? 'stepup' : variant, adapter, alg, mode: 'repeated' })
+        ? pairedRatio(samples, { variant, adapter, alg, mode }, { variant: VARIANTS[variant].allowedPath ?? variant, adapter, alg, mode: 'repeated' })
         : undefined,
       unexpected: group.reduce((sum, s) => sum + s.unexpected, 0),
-      reusedTokens: variant === 'none' ? 0 : group.reduce((sum, s) => sum + s.reusedTokens, 0),
+      reusedTokens: isReference(variant) ? 0 : group.reduce((sum, s) => sum + s.reusedTokens, 0),
     };
   });
 }

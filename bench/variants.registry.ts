@@ -1,11 +1,16 @@
-/** Every variant, the adapters it runs on, and the Nest module that serves it. */
+/** Every variant, the adapters it runs on, the token modes it is measured in, and the Nest module that serves it. */
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { ModeId } from './matrix.rounds.js';
 import { transferController } from './route.controller.js';
 import { ADAPTERS, type Adapter, type ServerSpec, type VariantId } from './scenario.shared.js';
 
 export interface VariantInfo {
   label: string;
   adapters: readonly Adapter[];
+  /** The token modes it is measured in; every mode when left out. */
+  modes?: readonly ModeId[];
+  /** Whose allowed path (repeated tokens) its challenge rows are compared with; itself when left out. */
+  allowedPath?: VariantId;
   /** Loaded lazily so that a server process only imports the packages its variant uses. */
   module(spec: ServerSpec): Promise<DynamicModule>;
 }
@@ -19,21 +24,26 @@ export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
   none: {
     label: 'none (unprotected)',
     adapters: ADAPTERS,
+    modes: ['repeated', 'fresh'],
     module: unprotected,
   },
   'none-control': {
     label: 'none, second process (A/A control)',
     adapters: ADAPTERS,
+    modes: ['repeated'],
     module: unprotected,
   },
   'allow-all-guard': {
     label: 'a guard that allows all (floor)',
     adapters: ADAPTERS,
+    modes: ['repeated'],
     module: async () => (await import('./variants.references.js')).GuardFloorBenchModule.forGuard('allow'),
   },
   'refuse-all-guard': {
     label: 'a guard that refuses all (floor)',
     adapters: ADAPTERS,
+    modes: ['challenge-401'],
+    allowedPath: 'stepup',
     module: async () => (await import('./variants.references.js')).GuardFloorBenchModule.forGuard('refuse'),
   },
   stepup: {

@@ -235,7 +235,8 @@ export function evaluatePolicy(
   if (authTime !== undefined && authTime > context.now + context.clockTolerance) return AUTH_TIME_IN_FUTURE;
   const rule = failedStepUpRule(claims, policy, authTime, context);
   const scopeMissing = missingScopes(claims, policy, context);
-  if (rule !== undefined) return (scopeMissing ? refusalsOf(policy).stepUpAndScope : refusalsOf(policy).stepUp)[rule];
-  if (scopeMissing) return refusalsOf(policy).scope;
-  return ALLOWED;
+  if (rule === undefined && !scopeMissing) return ALLOWED;
+  const refusals = refusalsOf(policy);
+  if (rule === undefined) return refusals.scope;
+  return (scopeMissing ? refusals.stepUpAndScope : refusals.stepUp)[rule];
 }
