@@ -1,8 +1,8 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { compilePolicy, type StepUpRequirement } from './core/step-up.policy.js';
-import type { AccessTokenClaims } from './core/step-up.verifier.js';
+import { attachedClaims } from './step-up.claims.js';
 import {
-  STEP_UP_CLAIMS,
+  STEP_UP_CLAIMS_PARAMETER_METADATA,
   STEP_UP_PUBLIC_METADATA,
   STEP_UP_REQUIREMENT_METADATA,
   STEP_UP_SCOPES_METADATA,
@@ -35,10 +35,19 @@ export function Public(): ClassDecorator & MethodDecorator {
   return SetMetadata(STEP_UP_PUBLIC_METADATA, true);
 }
 
-/** The verified access token claims, or one claim: `@StepUpClaims('sub') sub: string`. */
-export const StepUpClaims = createParamDecorator(
-  (claim: string | undefined, context: ExecutionContext): unknown => {
-    const claims: AccessTokenClaims | undefined = context.switchToHttp().getRequest()[STEP_UP_CLAIMS];
-    return claim === undefined ? claims : claims?.[claim];
-  },
-);
+const claimsParameter = createParamDecorator((claim: string | undefined, context: ExecutionContext): unknown => {
+  const claims = attachedClaims(context.switchToHttp().getRequest());
+  return claim === undefined ? claims : claims?.[claim];
+});
+
+/**
+ * The verified access token claims, or one claim: `@StepUpClaims('sub') sub: string`. It also marks its
+ * handler, so the guard attaches the claims to the request only on routes that read them.
+ */
+export function StepUpClaims(claim?: string): ParameterDecorator {
+  const parameter = claimsParameter(claim);
+  return (target, key, index) => {
+    parameter(target, key, index);
+    if (key !== undefined) SetMetadata(STEP_UP_CLAIMS_PARAMETER_METADATA, true)(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+  };
+}

@@ -6,6 +6,5 @@ export const STEP_UP_OPTIONS = Symbol('STEP_UP_OPTIONS');
 export const STEP_UP_REQUIREMENT_METADATA = 'nestjs-step-up:requirement';
 export const STEP_UP_SCOPES_METADATA = 'nestjs-step-up:scopes';
 export const STEP_UP_PUBLIC_METADATA = 'nestjs-step-up:public';
-
-/** Where the guard leaves the verified claims on the request, for `@StepUpClaims()`. */
-export const STEP_UP_CLAIMS = Symbol('nestjs-step-up:claims');
+/** On a handler with a `@StepUpClaims()` parameter: the guard attaches the claims to its requests. */
+export const STEP_UP_CLAIMS_PARAMETER_METADATA = 'nestjs-step-up:claims-parameter';

@@ -4,6 +4,7 @@ import {
   Get,
   Injectable,
   Module,
+  Req,
   UseGuards,
   type CanActivate,
   type ExecutionContext,
@@ -15,6 +16,7 @@ import {
   ACR_MFA,
   RequireScope,
   RequireStepUp,
+  StepUpClaims,
   StepUpGuard,
   StepUpModule,
   StepUpOptionsError,
@@ -137,6 +139,29 @@ describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
       error: 'invalid_token',
       errorDescription: 'The access token is not of the expected type',
     });
+  });
+
+  it('adds nothing to the request by default, and @StepUpClaims() still gets the claims', async () => {
+    const addedByGuard = (request: object) =>
+      Reflect.ownKeys(request)
+        .filter((key) => key === 'user' || (typeof key === 'symbol' && key.description?.startsWith('nestjs-step-up')))
+        .map(String);
+    @Controller()
+    class ClaimsController {
+      @Get('untouched')
+      untouched(@Req() request: object) {
+        return { added: addedByGuard(request) };
+      }
+
+      @Get('claims')
+      claims(@StepUpClaims('sub') subject: string, @StepUpClaims() claims: { iss: string }, @Req() request: { user?: unknown }) {
+        return { subject, issuer: claims.iss, user: request.user ?? null };
+      }
+    }
+    api = await startTestApp(platform, issuer.moduleOptions, { controllers: [ClaimsController] });
+    const token = await issuer.sign({ sub: 'dave' });
+    expect(await (await api.request('/untouched', { token })).json()).toEqual({ added: [] });
+    expect(await (await api.request('/claims', { token })).json()).toEqual({ subject: 'dave', issuer: issuer.issuer, user: null });
   });
 
   it('puts the claims on the configured request property', async () => {
