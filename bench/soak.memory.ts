@@ -58,8 +58,11 @@ export async function runSoak(minutes: number, issuer: LocalIssuer): Promise<Soa
       console.log(`  ${String(point.elapsedSeconds).padStart(5)} s  heap ${point.heapUsedMiB.toFixed(1)} MiB  rss ${point.rssMiB.toFixed(1)} MiB  ${point.requests} requests`);
     };
     await sample();
-    const sampler = setInterval(() => void sample(), SAMPLE_EVERY_MS);
+    let periodic = Promise.resolve();
+    const sampler = setInterval(() => (periodic = sample()), SAMPLE_EVERY_MS);
     const result = await measure(server, feed, { durationSeconds: minutes * 60, connections: CONNECTIONS }).finally(() => clearInterval(sampler));
+    // A periodic sample may still be waiting for its answer, which the end sample's request would share.
+    await periodic;
     // The end figure is taken after the load stops; it replaces a periodic sample taken moments before.
     if (heap.length > 1 && Date.now() - start - heap.at(-1)!.elapsedSeconds * 1000 < SAMPLE_EVERY_MS / 2) heap.pop();
     await sample();
