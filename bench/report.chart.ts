@@ -8,6 +8,7 @@ type Charted = Exclude<VariantId, ReferenceId>;
 const COLORS: Readonly<Record<Charted, string>> = {
   stepup: '#1d4ed8',
   'stepup-nocache': '#60a5fa',
+  'stepup-baseline': '#94a3b8',
   'oauth2-jwt-bearer': '#f59e0b',
   'passport-jwt': '#10b981',
   'jose-guard': '#8b5cf6',

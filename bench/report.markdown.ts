@@ -2,7 +2,7 @@
  * Renders results into BENCHMARKS.md, between `<!-- bench:<section>:start -->` and `:end -->`
  * markers (sections: throughput, throughput-quick, soak), so the hand-written parts of the file stay
  * as they are and a quick run never replaces a full run's figures; also writes the chart
- * (bench/chart.svg, or bench/chart-quick.svg) and prints the rendered section.
+ * (bench/chart.svg, or bench/chart-quick.svg) and prints the rendered section. A narrowed run only prints.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseStepUpChallenge } from 'nestjs-step-up';
@@ -151,13 +151,20 @@ function referenceLines(rows: readonly Row[]): string[] {
   });
 }
 
+function baselineLines(rows: readonly Row[]): string[] {
+  const figures = rows
+    .filter((r) => !Number.isNaN(r.ratioToBaseline))
+    .map((r) => `${num(r.ratioToBaseline, 2)} × (${r.adapter} ${r.alg}, ${MODES[r.mode].label})`)
+    .join(', ');
+  return figures ? [`**Against the baseline build** (\`--baseline\`), within each round: nestjs-step-up measured ${figures}.`, ''] : [];
+}
+
 function throughputSection(results: ThroughputResults): string {
   const rows = summarize(results.samples);
   const { settings } = results;
   const foreign = results.samples.map((s) => s.foreignCpuShare);
   const steal = results.samples.map((s) => s.stealShare);
   const chart = chartPath(settings.quick);
-  writeFileSync(chart, ratioChart(rows));
   const mode = settings.quick
     ? '**Quick-mode figures** (`npm run bench:quick`): short measurements, for development only; use a full run for decisions.'
     : '**Full run** (`npm run bench`).';
@@ -185,6 +192,7 @@ function throughputSection(results: ThroughputResults): string {
       'from server CPU time per request, which the load generator and other processes disturb less.',
     '',
     ...referenceLines(rows),
+    ...baselineLines(rows),
     'The memory target is measured by the soak (see [Memory](#memory)).',
     '',
     '### Throughput',
@@ -230,8 +238,14 @@ function sectionOf(results: Results): string {
   return results.settings.quick ? 'throughput-quick' : 'throughput';
 }
 
-export function renderReport(results: Results): void {
+/** Prints the results' section and, unless told not to, writes it into BENCHMARKS.md (and the chart). */
+export function renderReport(results: Results, { write = true } = {}): void {
   const body = results.kind === 'throughput' ? throughputSection(results) : soakSection(results);
+  if (!write) {
+    console.log(`\n${body}\n\nA narrowed run: ${REPORT} left as it is.`);
+    return;
+  }
+  if (results.kind === 'throughput') writeFileSync(chartPath(results.settings.quick), ratioChart(summarize(results.samples)));
   const section = sectionOf(results);
   const start = `<!-- bench:${section}:start -->`;
   const end = `<!-- bench:${section}:end -->`;

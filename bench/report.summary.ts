@@ -22,6 +22,8 @@ export interface Row extends MedianFigures {
   readonly ratioToNone: number;
   /** Challenge modes: per round, throughput over the allowed path (repeated tokens) of this variant, or of its `allowedPath`. */
   readonly ratioToAllowed: number | undefined;
+  /** nestjs-step-up with `--baseline`: per round, throughput over the baseline build's in the same mode; NaN otherwise. */
+  readonly ratioToBaseline: number;
   readonly unexpected: number;
   readonly reusedTokens: number;
 }
@@ -72,6 +74,8 @@ export function summarize(samples: readonly Sample[]): Row[] {
       ratioToAllowed: challenge
         ? pairedRatio(samples, { variant, adapter, alg, mode }, { variant: VARIANTS[variant].allowedPath ?? variant, adapter, alg, mode: 'repeated' })
         : undefined,
+      ratioToBaseline:
+        variant === 'stepup' ? pairedRatio(samples, { variant, adapter, alg, mode }, { variant: 'stepup-baseline', adapter, alg, mode }) : Number.NaN,
       unexpected: group.reduce((sum, s) => sum + s.unexpected, 0),
       reusedTokens: isReference(variant) ? 0 : group.reduce((sum, s) => sum + s.reusedTokens, 0),
     };

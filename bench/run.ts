@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   try {
     const results = settings.soakMinutes === undefined ? await runThroughput(settings, issuer) : await runSoak(settings.soakMinutes, issuer);
     console.log(`Results: ${saveResults(results)}`);
-    renderReport(results);
+    renderReport(results, { write: settings.soakMinutes !== undefined || !settings.narrowed });
   } finally {
     await issuer.close();
   }

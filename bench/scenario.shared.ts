@@ -15,7 +15,7 @@ export type Alg = (typeof ALGORITHMS)[number];
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type Adapter = (typeof ADAPTERS)[number];
 
-export const VARIANT_IDS = ['none', 'none-control', 'allow-all-guard', 'refuse-all-guard', 'stepup', 'stepup-nocache', 'oauth2-jwt-bearer', 'passport-jwt', 'jose-guard'] as const;
+export const VARIANT_IDS = ['none', 'none-control', 'allow-all-guard', 'refuse-all-guard', 'stepup', 'stepup-nocache', 'stepup-baseline', 'oauth2-jwt-bearer', 'passport-jwt', 'jose-guard'] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
 /**
  * Reference servers, yardsticks rather than protection anyone would deploy: the unprotected baseline; an
@@ -36,6 +36,8 @@ export interface ServerSpec {
   alg: Alg;
   issuer: string;
   jwksUri: string;
+  /** A built copy of the library (`index.js` inside) to serve instead of the package's own `dist/`. */
+  libraryDir?: string;
 }
 
 /** Messages a server process sends to the orchestrator over the IPC channel. */

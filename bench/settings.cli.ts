@@ -1,4 +1,6 @@
 /** Command-line settings of `npm run bench`. */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADAPTERS, type Adapter, type Alg, ALGORITHMS, isReference, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 
@@ -27,6 +29,10 @@ export interface RunSettings {
   readonly soakMinutes: number | undefined;
   /** When set, re-render BENCHMARKS.md from this results file instead of measuring. */
   readonly renderFrom: string | undefined;
+  /** A built copy of the library served side by side with the current build (variant `stepup-baseline`). */
+  readonly baselineDir: string | undefined;
+  /** Fewer variants, adapters or algorithms than a full run, or a baseline: BENCHMARKS.md is left alone. */
+  readonly narrowed: boolean;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -39,8 +45,15 @@ const USAGE = `npm run bench -- [options]
   --only <ids>            comma-separated variants (the reference servers are always measured): ${VARIANT_IDS.join(', ')}
   --adapters <list>       ${ADAPTERS.join(', ')}
   --algs <list>           ${ALGORITHMS.join(', ')}
+  --baseline <dir>        also serve this build of the library (a copy of dist/, made before a change) as
+                          stepup-baseline, beside the current build, in the same rounds
   --soak-minutes <m>      memory soak only: nestjs-step-up at full load for m minutes
-  --render <file>         re-render BENCHMARKS.md from a results file in .bench-results/`;
+  --render <file>         re-render BENCHMARKS.md from a results file in .bench-results/
+
+A run with --only, --adapters, --algs or --baseline prints its tables and saves its results, but leaves
+BENCHMARKS.md as it is (--render writes them there if wanted).`;
+
+const BASELINE: VariantId = 'stepup-baseline';
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] {
   if (value === undefined) return [...allowed];
@@ -72,6 +85,7 @@ export function parseSettings(argv: readonly string[]): RunSettings {
       algs: { type: 'string' },
       'soak-minutes': { type: 'string' },
       render: { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -80,7 +94,14 @@ export function parseSettings(argv: readonly string[]): RunSettings {
     process.exit(0);
   }
   const quick = values.quick;
-  const only = list(values.only, VARIANT_IDS, '--only');
+  const baselineDir = values.baseline === undefined ? undefined : resolve(values.baseline);
+  if (baselineDir !== undefined && !existsSync(join(baselineDir, 'index.js'))) {
+    throw new Error(`--baseline: ${join(baselineDir, 'index.js')} not found; give a built copy of the library, e.g. made with \`cp -r dist .bench-baseline\` before the change\n\n${USAGE}`);
+  }
+  const only = values.only === undefined ? VARIANT_IDS.filter((id) => id !== BASELINE) : list(values.only, VARIANT_IDS, '--only');
+  if (only.includes(BASELINE) && baselineDir === undefined) throw new Error(`--only ${BASELINE} needs --baseline <dir>\n\n${USAGE}`);
+  const adapters = list(values.adapters, ADAPTERS, '--adapters');
+  const algs = list(values.algs, ALGORITHMS, '--algs');
   return {
     quick,
     durationSeconds: positive(values.duration, quick ? 0.4 : 3, '--duration'),
@@ -91,10 +112,12 @@ export function parseSettings(argv: readonly string[]): RunSettings {
     quietWaitBudgetSeconds: quick ? 0 : 300,
     poolSize: 10,
     freshRateGuess: 4000,
-    variants: VARIANT_IDS.filter((id) => isReference(id) || only.includes(id)),
-    adapters: list(values.adapters, ADAPTERS, '--adapters'),
-    algs: list(values.algs, ALGORITHMS, '--algs'),
+    variants: VARIANT_IDS.filter((id) => isReference(id) || only.includes(id) || (id === BASELINE && baselineDir !== undefined)),
+    adapters,
+    algs,
     soakMinutes: values['soak-minutes'] === undefined ? undefined : positive(values['soak-minutes'], 10, '--soak-minutes'),
     renderFrom: values.render,
+    baselineDir,
+    narrowed: values.only !== undefined || baselineDir !== undefined || adapters.length < ADAPTERS.length || algs.length < ALGORITHMS.length,
   };
 }

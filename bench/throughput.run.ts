@@ -26,7 +26,16 @@ function specsFor(settings: RunSettings, issuer: LocalIssuer): ServerSpec[] {
   return settings.variants.flatMap((variant) =>
     VARIANTS[variant].adapters
       .filter((adapter) => settings.adapters.includes(adapter))
-      .flatMap((adapter) => settings.algs.map((alg) => ({ variant, adapter, alg, issuer: issuer.issuer, jwksUri: issuer.jwksUri }))),
+      .flatMap((adapter) =>
+        settings.algs.map((alg) => ({
+          variant,
+          adapter,
+          alg,
+          issuer: issuer.issuer,
+          jwksUri: issuer.jwksUri,
+          ...(variant === 'stepup-baseline' && { libraryDir: settings.baselineDir }),
+        })),
+      ),
   );
 }
 

@@ -56,6 +56,11 @@ export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
     adapters: ADAPTERS,
     module: async (spec) => (await import('./variants.stepup.js')).StepUpBenchModule.forSpec(spec, false),
   },
+  'stepup-baseline': {
+    label: 'nestjs-step-up, baseline build (--baseline)',
+    adapters: ADAPTERS,
+    module: async (spec) => (await import('./variants.stepup.js')).StepUpBenchModule.forSpec(spec, true),
+  },
   'oauth2-jwt-bearer': {
     label: 'express-oauth2-jwt-bearer',
     adapters: ['express'],
