@@ -159,8 +159,7 @@ function baselineLines(rows: readonly Row[]): string[] {
   return figures ? [`**Against the baseline build** (\`--baseline\`), within each round: nestjs-step-up measured ${figures}.`, ''] : [];
 }
 
-function throughputSection(results: ThroughputResults): string {
-  const rows = summarize(results.samples);
+function throughputSection(results: ThroughputResults, rows: readonly Row[]): string {
   const { settings } = results;
   const foreign = results.samples.map((s) => s.foreignCpuShare);
   const steal = results.samples.map((s) => s.stealShare);
@@ -240,12 +239,13 @@ function sectionOf(results: Results): string {
 
 /** Prints the results' section and, unless told not to, writes it into BENCHMARKS.md (and the chart). */
 export function renderReport(results: Results, { write = true } = {}): void {
-  const body = results.kind === 'throughput' ? throughputSection(results) : soakSection(results);
+  const rows = results.kind === 'throughput' ? summarize(results.samples) : [];
+  const body = results.kind === 'throughput' ? throughputSection(results, rows) : soakSection(results);
   if (!write) {
     console.log(`\n${body}\n\nA narrowed run: ${REPORT} left as it is.`);
     return;
   }
-  if (results.kind === 'throughput') writeFileSync(chartPath(results.settings.quick), ratioChart(summarize(results.samples)));
+  if (results.kind === 'throughput') writeFileSync(chartPath(results.settings.quick), ratioChart(rows));
   const section = sectionOf(results);
   const start = `<!-- bench:${section}:start -->`;
   const end = `<!-- bench:${section}:end -->`;

@@ -20,6 +20,12 @@ class UnprotectedBenchModule {}
 
 const unprotected = async (): Promise<DynamicModule> => ({ module: UnprotectedBenchModule, controllers: [transferController()] });
 
+/** nestjs-step-up as the spec names it: the current build, or the one given with `--baseline`. */
+const stepUp =
+  ({ tokenCache }: { tokenCache: boolean }) =>
+  async (spec: ServerSpec): Promise<DynamicModule> =>
+    (await import('./variants.stepup.js')).StepUpBenchModule.forSpec(spec, tokenCache);
+
 export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
   none: {
     label: 'none (unprotected)',
@@ -49,17 +55,17 @@ export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
   stepup: {
     label: 'nestjs-step-up',
     adapters: ADAPTERS,
-    module: async (spec) => (await import('./variants.stepup.js')).StepUpBenchModule.forSpec(spec, true),
+    module: stepUp({ tokenCache: true }),
   },
   'stepup-nocache': {
     label: 'nestjs-step-up (cache off)',
     adapters: ADAPTERS,
-    module: async (spec) => (await import('./variants.stepup.js')).StepUpBenchModule.forSpec(spec, false),
+    module: stepUp({ tokenCache: false }),
   },
   'stepup-baseline': {
     label: 'nestjs-step-up, baseline build (--baseline)',
     adapters: ADAPTERS,
-    module: async (spec) => (await import('./variants.stepup.js')).StepUpBenchModule.forSpec(spec, true),
+    module: stepUp({ tokenCache: true }),
   },
   'oauth2-jwt-bearer': {
     label: 'express-oauth2-jwt-bearer',
