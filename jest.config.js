@@ -3,7 +3,7 @@
 export default {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  roots: ['<rootDir>/lib', '<rootDir>/test', '<rootDir>/sample'],
+  roots: ['<rootDir>/lib', '<rootDir>/test', '<rootDir>/sample', '<rootDir>/bench'],
   testRegex: '\\.(spec|e2e-spec)\\.ts$',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {

@@ -156,7 +156,7 @@ function baselineLines(rows: readonly Row[]): string[] {
     .filter((r) => !Number.isNaN(r.ratioToBaseline))
     .map((r) => `${num(r.ratioToBaseline, 2)} × (${r.adapter} ${r.alg}, ${MODES[r.mode].label})`)
     .join(', ');
-  return figures ? [`**Against the baseline build** (\`--baseline\`), within each round: nestjs-step-up measured ${figures}.`, ''] : [];
+  return figures ? [`**Against the baseline build** (\`--baseline\`), in the same rounds: nestjs-step-up measured ${figures}.`, ''] : [];
 }
 
 function throughputSection(results: ThroughputResults, rows: readonly Row[]): string {
@@ -175,7 +175,7 @@ function throughputSection(results: ThroughputResults, rows: readonly Row[]): st
     `${settings.rounds} interleaved rounds, each with new server processes warmed up by ${settings.warmupSeconds} s of unrecorded load per mode; ` +
       `${settings.durationSeconds} s per measurement${settings.settleSeconds ? `, each preceded by ${settings.settleSeconds} s of unrecorded load` : ''}; ` +
       `${settings.connections} connections, repeated pools of ${settings.poolSize} tokens. ` +
-      'Figures are medians over rounds; ratios are taken within each round, then the median. ' +
+      'Figures are medians over rounds. Ratios are taken within each round, then averaged (geometric mean) over each two consecutive rounds, whose server order is reversed, then the median of those. ' +
       `During a measurement, other processes used a median ${percent(median(foreign))} of a core ` +
       `(highest ${percent(Math.max(...foreign))}) and the hypervisor took a median ${percent(median(steal))} (steal).`,
     '',

@@ -18,11 +18,11 @@ export interface Row extends MedianFigures {
   readonly alg: Alg;
   readonly mode: ModeId;
   readonly rounds: number;
-  /** Per round, throughput over the unprotected server's in the same mode (challenge modes: its repeated mode). */
+  /** Throughput over the unprotected server's in the same mode (challenge modes: its repeated mode), as {@link pairedRatio} takes it. */
   readonly ratioToNone: number;
-  /** Challenge modes: per round, throughput over the allowed path (repeated tokens) of this variant, or of its `allowedPath`. */
+  /** Challenge modes: throughput over the allowed path (repeated tokens) of this variant, or of its `allowedPath`. */
   readonly ratioToAllowed: number | undefined;
-  /** nestjs-step-up with `--baseline`: per round, throughput over the baseline build's in the same mode; NaN otherwise. */
+  /** nestjs-step-up with `--baseline`: throughput over the baseline build's in the same mode; NaN otherwise. */
   readonly ratioToBaseline: number;
   readonly unexpected: number;
   readonly reusedTokens: number;
@@ -44,11 +44,20 @@ const cellKey = ({ variant, adapter, alg, mode }: Cell): string => `${variant}|$
 const throughput = (s: Sample): number => s.requestsPerSecond;
 const cpuThroughput = (s: Sample): number => 1 / s.cpuMicrosPerRequest;
 
-/** Median over rounds of `numerator`'s value (default: throughput) divided by `denominator`'s in the same round. */
+/**
+ * `numerator`'s value (default: throughput) over `denominator`'s, taken within each round; then, for each
+ * two consecutive rounds, the geometric mean of their ratios; then the median of those (a single round:
+ * its ratio). The bench reverses the order of the servers every other round, and a server measured late
+ * in a round was seen to cost more CPU per request than the same server measured early: each ratio carries
+ * that order effect one way and the next round's the other way, so a pair of rounds cancels it.
+ */
 function pairedRatio(samples: readonly Sample[], numerator: Cell, denominator: Cell, value = throughput): number {
   const byRound = new Map(samples.filter((s) => cellKey(s) === cellKey(denominator)).map((s) => [s.round, value(s)]));
-  const ratios = samples.filter((s) => cellKey(s) === cellKey(numerator) && byRound.has(s.round)).map((s) => value(s) / byRound.get(s.round)!);
-  return ratios.length ? median(ratios) : Number.NaN;
+  const ratios = new Map(
+    samples.filter((s) => cellKey(s) === cellKey(numerator) && byRound.has(s.round)).map((s) => [s.round, value(s) / byRound.get(s.round)!]),
+  );
+  const pairs = [...ratios].flatMap(([round, ratio]) => (ratios.has(round + 1) ? [Math.sqrt(ratio * ratios.get(round + 1)!)] : []));
+  return median(pairs.length ? pairs : [...ratios.values()]);
 }
 
 export function summarize(samples: readonly Sample[]): Row[] {

@@ -4,7 +4,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ClaimsGuard, type VerifiedRequest } from './guards.claims.js';
 import { transferController } from './route.controller.js';
 import { AUDIENCE, type ServerSpec } from './scenario.shared.js';
-import { SERVER_SPEC, specProvider } from './variants.spec.js';
+import { SERVER_SPEC, specProvider } from './spec.provider.js';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 

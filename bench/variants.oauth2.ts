@@ -22,7 +22,7 @@ import { auth, claimCheck, requiredScopes, UnauthorizedError } from 'express-oau
 import { stepUpSatisfied } from './claims.policy.js';
 import { transferController } from './route.controller.js';
 import { AUDIENCE, REQUIRED_SCOPE, ROUTE, type ServerSpec } from './scenario.shared.js';
-import { SERVER_SPEC, specProvider } from './variants.spec.js';
+import { SERVER_SPEC, specProvider } from './spec.provider.js';
 
 @Catch(UnauthorizedError)
 class UnauthorizedErrorFilter implements ExceptionFilter {

@@ -13,7 +13,7 @@ import { ExtractJwt, type SecretOrKeyProvider, Strategy } from 'passport-jwt';
 import { ClaimsGuard } from './guards.claims.js';
 import { transferController } from './route.controller.js';
 import { AUDIENCE, type ServerSpec } from './scenario.shared.js';
-import { SERVER_SPEC, specProvider } from './variants.spec.js';
+import { SERVER_SPEC, specProvider } from './spec.provider.js';
 
 const PUBLIC_KEYS = Symbol('PUBLIC_KEYS');
 type PublicKeys = ReadonlyMap<string, KeyObject>;
