@@ -98,8 +98,8 @@ function parseClaims(jws: CompactJws): Record<string, unknown> {
  * Verifies JWT access tokens (RFC 9068, RFC 8725): compact JWS only, algorithm allow-list, a key from the
  * configured source that fits the algorithm, the signature (Node's crypto with `KeyObject`s), then
  * `iss`, `aud`, `exp` (required), `nbf`, `iat` and optionally `typ`. A token that verified once is
- * remembered (LRU, bounded) while it stays valid: on a repeat only the time-dependent checks run again,
- * and the entry is dropped once its key leaves the set.
+ * remembered (LRU, bounded) while it stays valid: on a repeat only the time-dependent checks and the key's
+ * membership of the set run again, and an entry that fails them is dropped there.
  */
 export class AccessTokenVerifier {
   private readonly cache = new Map<string, CacheEntry>();
