@@ -9,6 +9,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { startsWithLettersIgnoringCase } from './core/step-up.ascii.js';
 import { isB64Token, ONE_TOKEN, readBearerCredentials } from './core/step-up.bearer.js';
 import { withoutStackTrace } from './core/step-up.errors.js';
 import { KeySetUnavailableError } from './core/step-up.keys.js';
@@ -62,6 +63,9 @@ function hasQueryToken(url: string): boolean {
   return query >= 0 && new URLSearchParams(url.slice(query + 1)).has('access_token');
 }
 
+const AUTHORIZATION = 'authorization';
+const isAuthorizationName = (name: string) => name.length === AUTHORIZATION.length && startsWithLettersIgnoringCase(name, AUTHORIZATION);
+
 /**
  * Every `Authorization` field line. Node keeps only the first in `headers` and silently drops repeats,
  * which RFC 9110 §5.3 forbids for this non-list field and which an intermediary may resolve the other
@@ -70,12 +74,9 @@ function hasQueryToken(url: string): boolean {
 function authorizationValues(request: StepUpRequest): string | string[] | undefined {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (raw !== undefined) {
-    let values: string[] | undefined;
-    for (let index = 0; index < raw.length; index += 2) {
-      const name = raw[index]!;
-      if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[index + 1]!);
-    }
-    if (values !== undefined && values.length > 1) return values;
+    let lines = 0;
+    for (let index = 0; index < raw.length; index += 2) if (isAuthorizationName(raw[index]!)) lines++;
+    if (lines > 1) return raw.filter((_, index) => index % 2 === 1 && isAuthorizationName(raw[index - 1]!));
   }
   return request.headers.authorization;
 }
@@ -129,7 +130,8 @@ export class StepUpGuard implements CanActivate {
         `StepUpGuard protects HTTP routes only; mark this ${context.getType()} handler @Public() or override getRequest()`,
       );
     }
-    return context.switchToHttp().getRequest<StepUpRequest>();
+    // switchToHttp() assigns three new closures to the context on every call; the request is argument 0.
+    return context.getArgByIndex<StepUpRequest>(0);
   }
 
   /** The bearer token from the `Authorization` header. Tokens in the query string are refused (RFC 6750 §2.3). */

@@ -1,3 +1,5 @@
+import { startsWithLettersIgnoringCase } from './step-up.ascii.js';
+
 /** What an `Authorization` header holds, as far as Bearer tokens go (RFC 6750 §2.1). */
 export type BearerCredentials =
   | { readonly kind: 'none' }
@@ -13,11 +15,9 @@ const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 
 /** Whether the header's auth-scheme is exactly "Bearer", in any case (RFC 9110 §11.1). */
 function isBearerScheme(header: string): boolean {
-  for (let index = 0; index < SCHEME.length; index++) {
-    // ASCII letters only: setting 0x20 lower-cases them, and no other character maps onto one.
-    if ((header.charCodeAt(index) | 0x20) !== SCHEME.charCodeAt(index)) return false;
-  }
-  return header.length === SCHEME.length || !TCHAR.test(header.charAt(SCHEME.length));
+  if (!startsWithLettersIgnoringCase(header, SCHEME)) return false;
+  const next = header.charCodeAt(SCHEME.length);
+  return next === SPACE || Number.isNaN(next) || !TCHAR.test(header.charAt(SCHEME.length));
 }
 
 /** The description of every Bearer credentials syntax error past the scheme. */
@@ -34,10 +34,11 @@ export function isB64Token(token: string): boolean {
 
 /**
  * Reads the Bearer token from the values of the `Authorization` header. No header, or another scheme,
- * is `none` (the client sent no bearer credentials). An empty header, several headers, no token, two
- * tokens or an oversized one is `malformed`. The length is checked before anything else is looked at.
- * The token's characters are left to {@link isB64Token}, so a caller can skip that scan for a token it
- * already knows.
+ * is `none` (the client sent no bearer credentials). An empty header, several headers, no token or an
+ * oversized one is `malformed`. The length is checked before anything else is looked at.
+ * The token's characters, and so whether it is one token (`Bearer a b` or `Bearer a,b` is not), are left
+ * to {@link isB64Token}: a caller must run it on any token it does not already know, and can skip that
+ * scan for one it does.
  */
 export function readBearerCredentials(
   values: string | readonly string[] | undefined,
@@ -64,7 +65,5 @@ export function readBearerCredentials(
   if (token.length > maxTokenLength) {
     return malformed(`The access token must not exceed ${maxTokenLength} characters`);
   }
-  // indexOf, not a regular expression: this runs on every request, over the whole token.
-  if (token.includes(' ') || token.includes('\t') || token.includes(',')) return malformed(ONE_TOKEN);
   return { kind: 'token', token };
 }

@@ -104,9 +104,12 @@ function numericDate(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+// The loops below index rather than use for-of: the arrays they walk are frozen, and V8 does not
+// inline the iterator protocol over frozen arrays, which cost a builtin call per element per request.
+
 function hasAllAmr(amr: unknown, required: readonly string[]): boolean {
   if (!Array.isArray(amr)) return false;
-  for (const value of required) if (!amr.includes(value)) return false;
+  for (let index = 0; index < required.length; index++) if (!amr.includes(required[index])) return false;
   return true;
 }
 
@@ -123,7 +126,8 @@ function hasScopeToken(granted: string, scope: string): boolean {
 }
 
 function isGranted(claims: Readonly<Record<string, unknown>>, names: readonly ScopeClaimName[], scope: string): boolean {
-  for (const name of names) {
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index]!;
     const value = claims[name];
     if (typeof value === 'string' ? name !== 'permissions' && hasScopeToken(value, scope) : name !== 'scope' && Array.isArray(value) && value.includes(scope)) {
       return true;
@@ -133,7 +137,8 @@ function isGranted(claims: Readonly<Record<string, unknown>>, names: readonly Sc
 }
 
 function missingScopes(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, context: EvaluationContext): boolean {
-  for (const scope of policy.scopes) if (!isGranted(claims, context.scopeClaims, scope)) return true;
+  const { scopes } = policy;
+  for (let index = 0; index < scopes.length; index++) if (!isGranted(claims, context.scopeClaims, scopes[index]!)) return true;
   return false;
 }
 
