@@ -42,7 +42,7 @@ export interface Measurement {
   readonly errors: number;
 }
 
-function requestsFor(feed: TokenFeed): autocannon.Request[] {
+export function requestsFor(feed: TokenFeed): autocannon.Request[] {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   if ('pool' in feed) return feed.pool.map((token) => ({ method: 'GET', path: ROUTE, headers: bearer(token) }));
   return [{ method: 'GET', path: ROUTE, setupRequest: (request) => ({ ...request, headers: bearer(feed.next()) }) }];

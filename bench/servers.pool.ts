@@ -17,6 +17,10 @@ export const SERVER_CORE = 1;
 export interface ServerOptions {
   /** Lets the server force a GC before a memory probe (`--expose-gc`). */
   readonly exposeGc: boolean;
+  /** A command that runs Node, e.g. valgrind with its options. */
+  readonly launcher?: readonly string[];
+  /** Pin the server to {@link SERVER_CORE} once ready (default true). */
+  readonly pinned?: boolean;
 }
 
 export class RunningServer {
@@ -29,7 +33,7 @@ export class RunningServer {
 
   static async start(spec: ServerSpec, options: ServerOptions): Promise<RunningServer> {
     // The orchestrator has pinned itself (and so its children) to one core: widen the child's mask for startup.
-    const node = [process.execPath, ...(options.exposeGc ? ['--expose-gc'] : []), SERVER_ENTRY];
+    const node = [...(options.launcher ?? []), process.execPath, ...(options.exposeGc ? ['--expose-gc'] : []), SERVER_ENTRY];
     const child = spawn('taskset', ['-c', `0-${availableParallelism() - 1}`, ...node], {
       env: { ...process.env, NODE_ENV: 'production', [SERVER_SPEC_ENV]: JSON.stringify(spec) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -42,7 +46,7 @@ export class RunningServer {
     });
     const port = await ready;
     if (child.pid === undefined) throw new Error('server process has no pid');
-    execFileSync('taskset', ['-a', '-pc', String(SERVER_CORE), String(child.pid)], { stdio: 'ignore' });
+    if (options.pinned ?? true) execFileSync('taskset', ['-a', '-pc', String(SERVER_CORE), String(child.pid)], { stdio: 'ignore' });
     return new RunningServer(spec, child.pid, port, child);
   }
 

@@ -1,0 +1,156 @@
+/**
+ * Instructions per request, counted by valgrind's callgrind: a figure that neighbours on a shared
+ * machine cannot disturb, for judging a change that throughput runs on a noisy VM cannot resolve.
+ * Each server runs under callgrind and takes repeated tokens (cache on) until its code is optimised;
+ * then the counters are dumped after each of several equal parts of load, every thread counted (the
+ * compiler's and the GC's too). Compilation dies down over the first parts, and an occasional major GC
+ * or recompilation only ever adds, so the figure is the least of the last three parts. Instructions
+ * are not time (they leave out cache misses and the kernel's work), but their ratios between variants
+ * agree with the throughput runs' on a quiet machine (see BENCHMARKS.md).
+ * Run: `npm run bench:instructions -- [--adapters fastify] [--only stepup] [--baseline <dir>]`.
+ */
+import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalIssuer } from './issuer.local.js';
+import { requestsFor } from './load.autocannon.js';
+import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
+import { RunningServer } from './servers.pool.js';
+
+const USAGE = `npm run bench:instructions -- [options]
+  --adapters <list>   ${ADAPTERS.join(', ')} (default: both)
+  --only <ids>        variants besides none and allow-all-guard (default: stepup): ${VARIANT_IDS.join(', ')}
+  --baseline <dir>    also count this build of the library (a copy of dist/) as stepup-baseline
+  --requests <n>      requests per counted part (default 4000)`;
+
+const WARMUP_PARTS = 3;
+const COUNTED_PARTS = 5;
+const POOL_SIZE = 10;
+const CONNECTIONS = 4;
+
+interface Count {
+  readonly adapter: Adapter;
+  readonly variant: VariantId;
+  /** Instructions per request in each counted part, in order. */
+  readonly parts: readonly number[];
+  readonly perRequest: number;
+}
+
+function settings(argv: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { adapters: { type: 'string' }, only: { type: 'string' }, baseline: { type: 'string' }, requests: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const pick = <T extends string>(value: string | undefined, allowed: readonly T[], fallback: readonly T[]): T[] => {
+    const picked = value?.split(',').map((item) => item.trim()) ?? fallback;
+    const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
+    if (unknown.length) throw new Error(`unknown ${unknown.join(', ')}\n\n${USAGE}`);
+    return picked as T[];
+  };
+  const baselineDir = values.baseline === undefined ? undefined : resolve(values.baseline);
+  if (baselineDir !== undefined && !existsSync(join(baselineDir, 'index.js'))) throw new Error(`--baseline: no index.js in ${baselineDir}\n\n${USAGE}`);
+  const requests = Number(values.requests ?? 4000);
+  if (!(Number.isInteger(requests) && requests > 0)) throw new Error(`--requests must be a positive integer\n\n${USAGE}`);
+  const only = pick(values.only, VARIANT_IDS, ['stepup']).filter((id) => !isReference(id));
+  const variants: VariantId[] = ['none', 'allow-all-guard', ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
+  return { adapters: pick(values.adapters, ADAPTERS, ADAPTERS), variants: [...new Set(variants)], baselineDir, requests };
+}
+
+/** The instructions of every dump part so far, by part number, all threads together. */
+function dumpedParts(directory: string): Map<number, number> {
+  const parts = new Map<number, number>();
+  for (const file of readdirSync(directory)) {
+    const part = /^callgrind\.out\.(\d+)$/.exec(file)?.[1];
+    const total = /^(?:summary|totals): (\d+)$/m.exec(readFileSync(join(directory, file), 'utf8'))?.[1];
+    if (part !== undefined && total !== undefined) parts.set(Number(part), Number(total));
+  }
+  return parts;
+}
+
+/**
+ * Counts one server. Each part gets a pool minted just before it, sent once (outside the count) so that
+ * the part itself only repeats verified tokens: the route's max_age (300 s) outlasts a part, not a run.
+ */
+async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): Promise<Count> {
+  const directory = mkdtempSync(join(tmpdir(), 'step-up-callgrind-'));
+  const launcher = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--quiet', `--callgrind-out-file=${join(directory, 'callgrind.out')}`];
+  // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
+  // (timers, idle-time GC) would then weigh twice as much per request.
+  const server = await RunningServer.start(spec, { exposeGc: false, launcher, pinned: false });
+  const load = async (pool: readonly string[], amount: number) => {
+    const result = await autocannon({ url: `http://127.0.0.1:${server.port}`, connections: CONNECTIONS, amount, requests: requestsFor({ pool }) });
+    if (result['2xx'] !== amount) throw new Error(`${spec.variant}/${spec.adapter}: ${result['2xx']} of ${amount} requests succeeded`);
+    execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
+  };
+  const parts: number[] = [];
+  try {
+    for (let part = 1; part <= WARMUP_PARTS + COUNTED_PARTS; part++) {
+      const pool = issuer.mintMany('ES256', 'allowed', POOL_SIZE, `callgrind-${spec.variant}-${spec.adapter}-${part}`);
+      await load(pool, POOL_SIZE);
+      await load(pool, requests);
+      if (part > WARMUP_PARTS) parts.push(dumpedParts(directory).get(2 * part)! / requests);
+    }
+  } finally {
+    await server.stop();
+    rmSync(directory, { recursive: true, force: true });
+  }
+  return { adapter: spec.adapter, variant: spec.variant, parts, perRequest: Math.min(...parts.slice(-3)) };
+}
+
+/** Runs `tasks` with at most `limit` at a time, keeping their order in the result. */
+async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]!();
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { adapters, variants, baselineDir, requests } = settings(process.argv.slice(2));
+  const issuer = await LocalIssuer.start();
+  try {
+    const specs = adapters.flatMap((adapter) =>
+      variants.map((variant): ServerSpec => ({
+        variant,
+        adapter,
+        alg: 'ES256',
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        ...(variant === 'stepup-baseline' && { libraryDir: baselineDir }),
+      })),
+    );
+    console.log(`Counting ${specs.length} servers under callgrind, ${availableParallelism()} at a time (a few minutes each)...`);
+    const counts = await pooled(specs.map((spec) => () => count(spec, issuer, requests)), availableParallelism());
+    for (const adapter of adapters) {
+      const none = counts.find((entry) => entry.adapter === adapter && entry.variant === 'none')!.perRequest;
+      console.log(`\n${adapter}: instructions per request (repeated ES256 tokens), the least of the last 3 of ${COUNTED_PARTS} parts of ${requests}`);
+      console.log('| Variant | Instructions | × none (none ÷ variant) | Added to none | Counted parts |');
+      console.log('| --- | ---: | ---: | ---: | --- |');
+      for (const entry of counts.filter((item) => item.adapter === adapter)) {
+        const added = entry.perRequest - none;
+        const parts = entry.parts.map((value) => Math.round(value).toLocaleString('en')).join(', ');
+        console.log(`| ${entry.variant} | ${Math.round(entry.perRequest).toLocaleString('en')} | ${(none / entry.perRequest).toFixed(3)} | ${Math.round(added).toLocaleString('en')} | ${parts} |`);
+      }
+    }
+  } finally {
+    await issuer.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
