@@ -11,14 +11,16 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalIssuer } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
+import { parseBaselineDir, parseList } from './settings.cli.js';
+import { serverSpecs } from './variants.registry.js';
 
 /** Variants that answer the route with a 200 (the count needs every request to succeed); the baseline comes with --baseline. */
 const COUNTABLE = VARIANT_IDS.filter((id) => !isReference(id) && id !== 'stepup-baseline');
@@ -51,30 +53,19 @@ function settings(argv: readonly string[]) {
     console.log(USAGE);
     process.exit(0);
   }
-  const pick = <T extends string>(value: string | undefined, allowed: readonly T[], fallback: readonly T[]): T[] => {
-    const picked = value?.split(',').map((item) => item.trim()) ?? fallback;
-    const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
-    if (unknown.length) throw new Error(`unknown ${unknown.join(', ')}\n\n${USAGE}`);
-    return picked as T[];
-  };
-  const baselineDir = values.baseline === undefined ? undefined : resolve(values.baseline);
-  if (baselineDir !== undefined && !existsSync(join(baselineDir, 'index.js'))) throw new Error(`--baseline: no index.js in ${baselineDir}\n\n${USAGE}`);
+  const baselineDir = parseBaselineDir(values.baseline, USAGE);
   const requests = Number(values.requests ?? 4000);
   if (!(Number.isInteger(requests) && requests > 0)) throw new Error(`--requests must be a positive integer\n\n${USAGE}`);
-  const only = pick(values.only, COUNTABLE, ['stepup']);
+  const only = values.only === undefined ? ['stepup' as const] : parseList(values.only, COUNTABLE, '--only', USAGE);
   const variants: VariantId[] = ['none', 'allow-all-guard', ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
-  return { adapters: pick(values.adapters, ADAPTERS, ADAPTERS), variants: [...new Set(variants)], baselineDir, requests };
+  return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests };
 }
 
-/** The instructions of every dump part so far, by part number, all threads together. */
-function dumpedParts(directory: string): Map<number, number> {
-  const parts = new Map<number, number>();
-  for (const file of readdirSync(directory)) {
-    const part = /^callgrind\.out\.(\d+)$/.exec(file)?.[1];
-    const total = /^(?:summary|totals): (\d+)$/m.exec(readFileSync(join(directory, file), 'utf8'))?.[1];
-    if (part !== undefined && total !== undefined) parts.set(Number(part), Number(total));
-  }
-  return parts;
+/** The instructions, all threads together, of dump `part` (callgrind numbers its dumps from 1). */
+function dumpedInstructions(directory: string, part: number): number {
+  const total = /^(?:summary|totals): (\d+)$/m.exec(readFileSync(join(directory, `callgrind.out.${part}`), 'utf8'))?.[1];
+  if (total === undefined) throw new Error(`callgrind dump ${part} in ${directory} has no total`);
+  return Number(total);
 }
 
 /**
@@ -98,7 +89,7 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): P
       const pool = issuer.mintMany('ES256', 'allowed', POOL_SIZE, `callgrind-${spec.variant}-${spec.adapter}-${part}`);
       await load(pool, POOL_SIZE);
       await load(pool, requests);
-      if (part > WARMUP_PARTS) parts.push(dumpedParts(directory).get(2 * part)! / requests);
+      if (part > WARMUP_PARTS) parts.push(dumpedInstructions(directory, 2 * part) / requests);
     }
   } finally {
     await server.stop();
@@ -122,22 +113,13 @@ async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): P
 }
 
 async function main(): Promise<void> {
-  const { adapters, variants, baselineDir, requests } = settings(process.argv.slice(2));
+  const { requests, ...selection } = settings(process.argv.slice(2));
   const issuer = await LocalIssuer.start();
   try {
-    const specs = adapters.flatMap((adapter) =>
-      variants.map((variant): ServerSpec => ({
-        variant,
-        adapter,
-        alg: 'ES256',
-        issuer: issuer.issuer,
-        jwksUri: issuer.jwksUri,
-        ...(variant === 'stepup-baseline' && { libraryDir: baselineDir }),
-      })),
-    );
+    const specs = serverSpecs(selection, issuer);
     console.log(`Counting ${specs.length} servers under callgrind, ${availableParallelism()} at a time (a few minutes each)...`);
     const counts = await pooled(specs.map((spec) => () => count(spec, issuer, requests)), availableParallelism());
-    for (const adapter of adapters) {
+    for (const adapter of selection.adapters) {
       const none = counts.find((entry) => entry.adapter === adapter && entry.variant === 'none')!.perRequest;
       console.log(`\n${adapter}: instructions per request (repeated ES256 tokens), the least of the last 3 of ${COUNTED_PARTS} parts of ${requests}`);
       console.log('| Variant | Instructions | × none (none ÷ variant) | Added to none | Counted parts |');

@@ -55,12 +55,23 @@ BENCHMARKS.md as it is (--render writes them there if wanted).`;
 
 const BASELINE: VariantId = 'stepup-baseline';
 
-function list<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] {
+/** A comma-separated list of `allowed` items, in `allowed`'s order; all of them when the flag is absent. */
+export function parseList<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, usage = USAGE): T[] {
   if (value === undefined) return [...allowed];
   const picked = value.split(',').map((item) => item.trim());
   const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
-  if (unknown.length) throw new Error(`${flag}: unknown ${unknown.join(', ')}\n\n${USAGE}`);
+  if (unknown.length) throw new Error(`${flag}: unknown ${unknown.join(', ')}\n\n${usage}`);
   return allowed.filter((item) => picked.includes(item));
+}
+
+/** `--baseline`: the absolute path of a built copy of the library, checked to hold its `index.js`. */
+export function parseBaselineDir(value: string | undefined, usage = USAGE): string | undefined {
+  if (value === undefined) return undefined;
+  const directory = resolve(value);
+  if (!existsSync(join(directory, 'index.js'))) {
+    throw new Error(`--baseline: ${join(directory, 'index.js')} not found; give a built copy of the library, e.g. made with \`cp -r dist .bench-baseline\` before the change\n\n${usage}`);
+  }
+  return directory;
 }
 
 function positive(value: string | undefined, fallback: number, flag: string, { orZero = false } = {}): number {
@@ -94,14 +105,11 @@ export function parseSettings(argv: readonly string[]): RunSettings {
     process.exit(0);
   }
   const quick = values.quick;
-  const baselineDir = values.baseline === undefined ? undefined : resolve(values.baseline);
-  if (baselineDir !== undefined && !existsSync(join(baselineDir, 'index.js'))) {
-    throw new Error(`--baseline: ${join(baselineDir, 'index.js')} not found; give a built copy of the library, e.g. made with \`cp -r dist .bench-baseline\` before the change\n\n${USAGE}`);
-  }
-  const only = values.only === undefined ? VARIANT_IDS.filter((id) => id !== BASELINE) : list(values.only, VARIANT_IDS, '--only');
+  const baselineDir = parseBaselineDir(values.baseline);
+  const only = values.only === undefined ? VARIANT_IDS.filter((id) => id !== BASELINE) : parseList(values.only, VARIANT_IDS, '--only');
   if (only.includes(BASELINE) && baselineDir === undefined) throw new Error(`--only ${BASELINE} needs --baseline <dir>\n\n${USAGE}`);
-  const adapters = list(values.adapters, ADAPTERS, '--adapters');
-  const algs = list(values.algs, ALGORITHMS, '--algs');
+  const adapters = parseList(values.adapters, ADAPTERS, '--adapters');
+  const algs = parseList(values.algs, ALGORITHMS, '--algs');
   return {
     quick,
     durationSeconds: positive(values.duration, quick ? 0.4 : 3, '--duration'),

@@ -10,33 +10,16 @@ import { promisify } from 'node:util';
 import type { LocalIssuer } from './issuer.local.js';
 import { Matrix, measurementsPerRound, MODES, type ModeId } from './matrix.rounds.js';
 import { type BehaviourCheck, environment, type MicroResult, type ThroughputResults } from './results.store.js';
-import { ROUTE, type ServerSpec } from './scenario.shared.js';
+import { ROUTE } from './scenario.shared.js';
 import { RunningServer, SERVER_CORE } from './servers.pool.js';
 import type { RunSettings } from './settings.cli.js';
-import { VARIANTS } from './variants.registry.js';
+import { serverSpecs } from './variants.registry.js';
 
 const MICRO_ENTRY = fileURLToPath(new URL('./micro.policy.js', import.meta.url));
 
 async function runMicro(): Promise<MicroResult[]> {
   const { stdout } = await promisify(execFile)('taskset', ['-c', String(SERVER_CORE), process.execPath, MICRO_ENTRY]);
   return (JSON.parse(stdout) as { results: MicroResult[] }).results;
-}
-
-function specsFor(settings: RunSettings, issuer: LocalIssuer): ServerSpec[] {
-  return settings.variants.flatMap((variant) =>
-    VARIANTS[variant].adapters
-      .filter((adapter) => settings.adapters.includes(adapter))
-      .flatMap((adapter) =>
-        settings.algs.map((alg) => ({
-          variant,
-          adapter,
-          alg,
-          issuer: issuer.issuer,
-          jwksUri: issuer.jwksUri,
-          ...(variant === 'stepup-baseline' && { libraryDir: settings.baselineDir }),
-        })),
-      ),
-  );
 }
 
 async function check(server: RunningServer, issuer: LocalIssuer): Promise<BehaviourCheck[]> {
@@ -57,7 +40,7 @@ export async function runThroughput(settings: RunSettings, issuer: LocalIssuer):
   const micro = await runMicro();
   for (const { name, nsPerOp } of micro) console.log(`  ${name.padEnd(40)} ${nsPerOp.toFixed(0).padStart(6)} ns/op`);
 
-  const specs = specsFor(settings, issuer);
+  const specs = serverSpecs(settings, issuer);
   const perRound = measurementsPerRound(specs);
   const seconds = perRound * (settings.warmupSeconds + settings.settleSeconds + settings.durationSeconds);
   console.log(`${specs.length} servers, new processes each round; ${perRound} measurements per round, ${settings.rounds} rounds: about ${((settings.rounds * seconds) / 60).toFixed(1)} min of load`);

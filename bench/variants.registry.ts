@@ -2,7 +2,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { ModeId } from './matrix.rounds.js';
 import { transferController } from './route.controller.js';
-import { ADAPTERS, type Adapter, type ServerSpec, type VariantId } from './scenario.shared.js';
+import { ADAPTERS, type Adapter, type Alg, type ServerSpec, type VariantId } from './scenario.shared.js';
 
 export interface VariantInfo {
   label: string;
@@ -83,3 +83,27 @@ export const VARIANTS: Readonly<Record<VariantId, VariantInfo>> = {
     module: async (spec) => (await import('./variants.jose.js')).JoseGuardBenchModule.forSpec(spec),
   },
 };
+
+/**
+ * The servers to start: each variant on each of the given adapters it runs on, for each algorithm, with
+ * the issuer's JWKS; `stepup-baseline` serves the build in `baselineDir`.
+ */
+export function serverSpecs(
+  selection: { readonly variants: readonly VariantId[]; readonly adapters: readonly Adapter[]; readonly algs: readonly Alg[]; readonly baselineDir?: string | undefined },
+  issuer: { readonly issuer: string; readonly jwksUri: string },
+): ServerSpec[] {
+  return selection.variants.flatMap((variant) =>
+    VARIANTS[variant].adapters
+      .filter((adapter) => selection.adapters.includes(adapter))
+      .flatMap((adapter) =>
+        selection.algs.map((alg) => ({
+          variant,
+          adapter,
+          alg,
+          issuer: issuer.issuer,
+          jwksUri: issuer.jwksUri,
+          ...(variant === 'stepup-baseline' && { libraryDir: selection.baselineDir }),
+        })),
+      ),
+  );
+}
