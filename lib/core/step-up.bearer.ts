@@ -16,8 +16,9 @@ const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 /** Whether the header's auth-scheme is exactly "Bearer", in any case (RFC 9110 §11.1). */
 function isBearerScheme(header: string): boolean {
   if (!startsWithLettersIgnoringCase(header, SCHEME)) return false;
-  const next = header.charCodeAt(SCHEME.length);
-  return next === SPACE || Number.isNaN(next) || !TCHAR.test(header.charAt(SCHEME.length));
+  return (
+    header.length === SCHEME.length || header.charCodeAt(SCHEME.length) === SPACE || !TCHAR.test(header.charAt(SCHEME.length))
+  );
 }
 
 /** The description of every Bearer credentials syntax error past the scheme. */
