@@ -383,6 +383,8 @@ describe.each(PLATFORMS)('hostile input over %s', (platform) => {
       ['junk then a valid one', () => ['Authorization: Bearer junk', `Authorization: Bearer ${token}`]],
       ['the same valid one twice', () => [`Authorization: Bearer ${token}`, `Authorization: Bearer ${token}`]],
       ['a valid one and another scheme', () => [`Authorization: Bearer ${token}`, 'authorization: Basic dXNlcjpwYXNz']],
+      ['the second spelt in capitals', () => [`Authorization: Bearer ${token}`, `AUTHORIZATION: Bearer ${token}`]],
+      ['both spelt in mixed case', () => [`aUTHORIZATION: Bearer ${token}`, `AuThOrIzAtIoN: Bearer ${token}`]],
     ])('refuses two Authorization headers (%s) over a raw socket', async (_name, lines) => {
       await expectRefusal(await raw(lines()), invalidRequest(D.oneHeader));
     });

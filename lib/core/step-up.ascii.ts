@@ -8,3 +8,8 @@ export function startsWithLettersIgnoringCase(value: string, letters: string): b
   }
   return true;
 }
+
+/** Whether a UTF-16 code unit is visible ASCII (VCHAR, RFC 5234): neither whitespace nor a control. */
+export function isVisibleAscii(code: number): boolean {
+  return code > 0x20 && code < 0x7f;
+}

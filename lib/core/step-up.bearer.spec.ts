@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { isB64Token, readBearerCredentials } from './step-up.bearer.js';
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
@@ -39,6 +40,20 @@ describe('readBearerCredentials', () => {
       expect(isB64Token(credentials)).toBe(false);
     },
   );
+
+  // "Bearer <token>" with nothing to trim takes a shortcut; whitespace in front, which HTTP strips (OWS),
+  // sends the same header down the general parse, so the two must agree on every header.
+  it('answers a header the same with or without whitespace in front (shortcut and general parse agree)', () => {
+    const scheme = fc.constantFrom('Bearer ', 'Bearer  ', 'bearer ', 'BEARER ', 'Bearer', 'Bearer\t', 'Basic ', 'Bearerx ', '');
+    const credentials = fc.string({ unit: fc.constantFrom('a', 'Z', '9', '-', '.', '_', '~', '+', '/', '=', ' ', '\t', ',', '"', 'é', '\u00a0') });
+    fc.assert(
+      fc.property(scheme, credentials, fc.integer({ min: 1, max: 40 }), (prefix, rest, limit) => {
+        const header = prefix + rest;
+        expect(readBearerCredentials(header, limit)).toEqual(readBearerCredentials(` ${header}`, limit));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 
   it('refuses an oversized token before looking at it', () => {
     expect(readBearerCredentials(`Bearer ${'a'.repeat(257)}`, 256)).toEqual({

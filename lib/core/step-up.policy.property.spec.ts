@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BearerErrorCode } from './step-up.constants.js';
 import { formatBearerChallenge, parseStepUpChallenge, type BearerChallenge } from './step-up.challenge.js';
-import { compilePolicy, evaluatePolicy, type ScopeClaimName, type StepUpRequirement } from './step-up.policy.js';
+import { compilePolicy, evaluatePolicy, PolicyDecisions, type ScopeClaimName, type StepUpRequirement } from './step-up.policy.js';
 
 /*
  * Property-based tests: the policy against an oracle written independently of it (plain arrays and
@@ -200,6 +200,26 @@ describe('evaluatePolicy (property-based, against an independent oracle)', () =>
         expect(failure.scope ?? []).toEqual(expected.scopeInChallenge ? unique(route.scopes) : []);
         // Descriptions are fixed text: nothing read from the token can reach the challenge.
         expect(failure.description).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/);
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives, through PolicyDecisions, the answer evaluatePolicy gives at every moment, however the clock moves', () => {
+    const frozen = (claims: Record<string, unknown>) => {
+      for (const value of Object.values(claims)) if (Array.isArray(value)) Object.freeze(value);
+      return Object.freeze(claims);
+    };
+    fc.assert(
+      fc.property(fc.array(routeArb, { minLength: 1, maxLength: 3 }), claimsArb, contextArb, fc.array(fc.tuple(fc.nat({ max: 2 }), offsetArb), { maxLength: 12 }), (routes, recipe, context, steps) => {
+        const policies = routes.map((route) => compilePolicy(route.requirement, route.scopes, { acrRanking: route.ranking }));
+        const claims = frozen(buildClaims(recipe, context.now));
+        const decisions = new PolicyDecisions(context);
+        for (const [route, offset] of steps) {
+          const policy = policies[route % policies.length]!;
+          const at = { ...context, now: context.now + offset };
+          expect(decisions.evaluate(claims, policy, at.now)).toBe(evaluatePolicy(claims, policy, at));
+        }
       }),
       RUNS,
     );

@@ -1,5 +1,5 @@
 import { ACR_MFA } from './step-up.constants.js';
-import { compilePolicy, evaluatePolicy, type EvaluationContext } from './step-up.policy.js';
+import { compilePolicy, evaluatePolicy, PolicyDecisions, type EvaluationContext } from './step-up.policy.js';
 
 const NOW = 1_800_000_000;
 const context: EvaluationContext = { now: NOW, clockTolerance: 5, scopeClaims: ['scope', 'scp', 'permissions'] };
@@ -198,5 +198,52 @@ describe('evaluatePolicy', () => {
     expect(weak.allowed || Object.isFrozen(weak.failure)).toBe(true);
     expect(evaluatePolicy({ acr: 'basic', auth_time: NOW, scope: 'transfer:funds' }, policy, context)).not.toBe(weak);
     expect(evaluatePolicy({ acr: 'basic', auth_time: NOW }, compilePolicy({ acr: ACR_MFA, maxAge: 300 }, ['transfer:funds']), context)).not.toBe(weak);
+  });
+});
+
+describe('PolicyDecisions', () => {
+  const policy = compilePolicy({ acr: ACR_MFA, amr: ['mfa'], maxAge: 300 }, ['transfer:funds']);
+  const fresh = () => ({ ...MFA_CLAIMS, amr: [...MFA_CLAIMS.amr], scope: 'transfer:funds' });
+  const deepFrozen = () => {
+    const claims = fresh();
+    Object.freeze(claims.amr);
+    return Object.freeze(claims);
+  };
+  const decisions = () => new PolicyDecisions({ clockTolerance: context.clockTolerance, scopeClaims: context.scopeClaims });
+
+  it('allows again claims it allowed, and stops when max_age runs out (auth_time 60 s ago, max_age 300 s, 5 s tolerance)', () => {
+    const memo = decisions();
+    const claims = deepFrozen();
+    expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
+    expect(memo.evaluate(claims, policy, NOW + 245).allowed).toBe(true);
+    expect(memo.evaluate(claims, policy, NOW + 246)).toMatchObject({ allowed: false, failure: { claim: 'auth_time', reason: 'too_old' } });
+  });
+
+  it('refuses an auth_time in the future when the clock goes back after an allowed request', () => {
+    const memo = decisions();
+    const claims = deepFrozen();
+    expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
+    expect(memo.evaluate(claims, policy, NOW - 66)).toMatchObject({ allowed: false, failure: { error: 'invalid_token', reason: 'in_future' } });
+    expect(memo.evaluate(claims, policy, NOW - 65).allowed).toBe(true);
+  });
+
+  it('decides each policy on its own for the same claims', () => {
+    const memo = decisions();
+    const claims = deepFrozen();
+    const audit = compilePolicy({ acr: ACR_MFA }, ['admin:audit']);
+    expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
+    expect(memo.evaluate(claims, audit, NOW)).toMatchObject({ allowed: false, failure: { error: 'insufficient_scope' } });
+    expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
+  });
+
+  it.each([
+    ['a claims object that is not frozen', () => fresh()],
+    ['a frozen claims object whose amr array is not', () => Object.freeze(fresh())],
+  ])('does not remember %s: a change to it is seen', (_name, make) => {
+    const memo = decisions();
+    const claims = make();
+    expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
+    claims.amr.splice(0, claims.amr.length, 'pwd');
+    expect(memo.evaluate(claims, policy, NOW)).toMatchObject({ allowed: false, failure: { claim: 'amr', reason: 'incomplete' } });
   });
 });

@@ -220,9 +220,14 @@ function failedStepUpRule(
   if (acceptedAcr && !acceptedAcr.has(acr as string)) return 'acrNotAccepted';
   if (policy.amr.length && !hasAllAmr(claims.amr, policy.amr)) return 'amrIncomplete';
   if (maxAge !== undefined && authTime === undefined) return 'authTimeMissing';
-  if (maxAge !== undefined && context.now - (authTime as number) > maxAge + context.clockTolerance) return 'authTimeTooOld';
+  if (tooOld(authTime as number, maxAge, context)) return 'authTimeTooOld';
   return undefined;
 }
+
+// The only rules whose outcome changes with time alone, shared by evaluatePolicy and PolicyDecisions.
+const inFuture = (authTime: number | undefined, { now, clockTolerance }: EvaluationContext) => authTime !== undefined && authTime > now + clockTolerance;
+const tooOld = (authTime: number, maxAge: number | undefined, { now, clockTolerance }: EvaluationContext) =>
+  maxAge !== undefined && now - authTime > maxAge + clockTolerance;
 
 /**
  * Decides whether verified token claims satisfy a route. Pure and synchronous: the token's signature,
@@ -237,11 +242,52 @@ export function evaluatePolicy(
   context: EvaluationContext,
 ): PolicyResult {
   const authTime = numericDate(claims.auth_time);
-  if (authTime !== undefined && authTime > context.now + context.clockTolerance) return AUTH_TIME_IN_FUTURE;
+  if (inFuture(authTime, context)) return AUTH_TIME_IN_FUTURE;
   const rule = failedStepUpRule(claims, policy, authTime, context);
   const scopeMissing = missingScopes(claims, policy, context);
   if (rule === undefined && !scopeMissing) return ALLOWED;
   const refusals = refusalsOf(policy);
   if (rule === undefined) return refusals.scope;
   return (scopeMissing ? refusals.stepUpAndScope : refusals.stepUp)[rule];
+}
+
+/** Frozen, and so are the arrays it holds: the only values the rules read that could change. */
+function isImmutable(claims: Readonly<Record<string, unknown>>): boolean {
+  return Object.isFrozen(claims) && Object.values(claims).every((value) => !Array.isArray(value) || Object.isFrozen(value));
+}
+
+/** What {@link PolicyDecisions} keeps of one claims object. */
+interface Remembered {
+  readonly authTime: number | undefined;
+  /** Policies these claims have satisfied: they satisfy them again whenever their auth_time is timely. */
+  readonly satisfied: Set<CompiledPolicy>;
+}
+
+/**
+ * {@link evaluatePolicy} for claims seen before, by two comparisons of the clock. Every rule but two depends
+ * on the claims and the policy alone, so once a claims object has satisfied a policy it satisfies it again
+ * for as long as its `auth_time` is neither in the future nor older than `maxAge`; those two rules are
+ * evaluated on every call, and the answer is always the one `evaluatePolicy` would give.
+ * Claims are remembered by identity, so only immutable ones are (frozen, with frozen arrays: the verifier's
+ * are), and they are forgotten when their object is collected.
+ */
+export class PolicyDecisions {
+  private readonly remembered = new WeakMap<object, Remembered>();
+
+  constructor(private readonly options: Omit<EvaluationContext, 'now'>) {}
+
+  /** @param now seconds since the epoch */
+  evaluate(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, now: number): PolicyResult {
+    const context: EvaluationContext = { now, clockTolerance: this.options.clockTolerance, scopeClaims: this.options.scopeClaims };
+    const known = this.remembered.get(claims);
+    if (known !== undefined && known.satisfied.has(policy) && !inFuture(known.authTime, context) && !tooOld(known.authTime as number, policy.maxAge, context)) {
+      return ALLOWED;
+    }
+    const result = evaluatePolicy(claims, policy, context);
+    if (result.allowed && isImmutable(claims)) {
+      if (known === undefined) this.remembered.set(claims, { authTime: numericDate(claims.auth_time), satisfied: new Set([policy]) });
+      else known.satisfied.add(policy);
+    }
+    return result;
+  }
 }
