@@ -9,10 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { transferController } from './route.controller.js';
 import { AUDIENCE, MAX_AGE_SECONDS, REQUIRED_AMR, REQUIRED_SCOPE, type ServerSpec } from './scenario.shared.js';
 
-type StepUpLibrary = Pick<typeof published, 'ACR_MFA' | 'RequireScope' | 'RequireStepUp' | 'StepUpModule'>;
+type StepUpLibrary = Pick<typeof published, 'ACR_MFA' | 'RequireScope' | 'RequireStepUp' | 'StepUpGuard' | 'StepUpModule'>;
 
 /** The library the spec names: a build given with `--baseline`, or the package's own. */
-async function libraryFor(spec: ServerSpec): Promise<StepUpLibrary> {
+export async function libraryFor(spec: Pick<ServerSpec, 'libraryDir'>): Promise<StepUpLibrary> {
   return spec.libraryDir === undefined ? published : ((await import(pathToFileURL(join(spec.libraryDir, 'index.js')).href)) as StepUpLibrary);
 }
 

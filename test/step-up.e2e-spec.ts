@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { ACR_MFA, parseStepUpChallenge } from 'nestjs-step-up';
 import { TestIssuer } from './support/test-issuer.js';
 import { PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
@@ -236,6 +237,32 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
 
     it('lets a method-level @Public() open one route of a protected class', async () => {
       expect((await api.request('/admin/status')).status).toBe(200);
+    });
+  });
+
+  describe('where the token is read', () => {
+    let rewriting: TestApp;
+
+    beforeAll(async () => {
+      rewriting = await startTestApp(platform, issuer.moduleOptions, undefined, (app) =>
+        app.use((request: IncomingMessage, _response: unknown, next: () => void) => {
+          const replacement = request.headers['x-replacement'];
+          if (typeof replacement === 'string') request.headers.authorization = replacement;
+          next();
+        }),
+      );
+    });
+    afterAll(() => rewriting.app.close());
+
+    // The guard counts the Authorization field lines the client sent, and takes the value from the same line.
+    it('reads the Authorization header the client sent, not a value a middleware writes into request.headers', async () => {
+      const token = await issuer.sign({});
+      const sent = await rewriting.request('/api/profile', { token, headers: { 'x-replacement': 'Bearer junk' } });
+      expect(sent.status).toBe(200);
+      expect(await sent.json()).toEqual({ subject: 'user-1' });
+      const written = await rewriting.request('/api/profile', { headers: { 'x-replacement': `Bearer ${token}` } });
+      expect(written.status).toBe(401);
+      expect(written.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
     });
   });
 });

@@ -73,10 +73,12 @@ export async function startTestApp(
   platform: Platform,
   options: StepUpModuleOptions,
   metadata: Pick<ModuleMetadata, 'controllers' | 'providers'> = { controllers: [BankController, AdminController] },
+  configure: (app: INestApplication) => void = () => undefined,
 ): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({ imports: [StepUpModule.forRoot(options)], ...metadata }).compile();
   const app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
   app.useLogger(false);
+  configure(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
