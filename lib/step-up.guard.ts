@@ -79,26 +79,19 @@ const isAuthorizationName = (name: string) =>
   (name === AUTHORIZATION || name === 'Authorization' || startsWithLettersIgnoringCase(name, AUTHORIZATION));
 
 /**
- * The `Authorization` field value as the client sent it, or every value when it sent several. Node keeps
- * only the first line in `headers` and silently drops repeats, which RFC 9110 §5.3 forbids for this
- * non-list field and which an intermediary may resolve the other way; they are only visible in the raw
- * field lines (Express: `rawHeaders` on the request; Fastify: on `request.raw`). The value is read from
- * there too: Node builds the `headers` object on its first use, which Fastify does not otherwise need for
- * a GET, and that alone cost more than the rest of a cache hit. A request with no raw lines (one built by
- * hand) is read from `headers`.
+ * Every `Authorization` field line. Node keeps only the first in `headers` and silently drops repeats,
+ * which RFC 9110 §5.3 forbids for this non-list field and which an intermediary may resolve the other
+ * way; they are only visible in `rawHeaders` (Express: the request; Fastify: `request.raw`). A single
+ * value is read from `headers`, where an application's middleware may have put it.
  */
 function authorizationValues(request: StepUpRequest): string | string[] | undefined {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
-  if (raw === undefined) return request.headers.authorization;
-  let value: string | undefined;
-  let lines = 0;
-  for (let index = 0; index < raw.length; index += 2) {
-    if (isAuthorizationName(raw[index]!)) {
-      lines++;
-      value ??= raw[index + 1];
-    }
+  if (raw !== undefined) {
+    let lines = 0;
+    for (let index = 0; index < raw.length; index += 2) if (isAuthorizationName(raw[index]!)) lines++;
+    if (lines > 1) return raw.filter((_, index) => index % 2 === 1 && isAuthorizationName(raw[index - 1]!));
   }
-  return lines > 1 ? raw.filter((_, index) => index % 2 === 1 && isAuthorizationName(raw[index - 1]!)) : value;
+  return request.headers.authorization;
 }
 
 function refusalFor(failure: PolicyFailure): HttpException {
@@ -161,10 +154,7 @@ export class StepUpGuard implements CanActivate {
     return context.getArgByIndex<StepUpRequest>(0);
   }
 
-  /**
-   * The bearer token from the `Authorization` header as the client sent it (its raw field lines, not a value
-   * written into `request.headers` later). Tokens in the query string are refused (RFC 6750 §2.3).
-   */
+  /** The bearer token from the `Authorization` header. Tokens in the query string are refused (RFC 6750 §2.3). */
   protected getToken(request: StepUpRequest): string {
     if (request.url !== undefined && hasQueryToken(request.url)) {
       throw withoutStackTrace(() => new InvalidRequestException('Send the access token in the Authorization header, not in the URL'));

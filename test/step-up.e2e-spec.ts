@@ -254,15 +254,15 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
     });
     afterAll(() => rewriting.app.close());
 
-    // The guard counts the Authorization field lines the client sent, and takes the value from the same line.
-    it('reads the Authorization header the client sent, not a value a middleware writes into request.headers', async () => {
+    // A backend-for-frontend may turn a session cookie into a bearer header before the guard runs.
+    it('reads a value that a middleware writes into request.headers', async () => {
       const token = await issuer.sign({});
-      const sent = await rewriting.request('/api/profile', { token, headers: { 'x-replacement': 'Bearer junk' } });
-      expect(sent.status).toBe(200);
-      expect(await sent.json()).toEqual({ subject: 'user-1' });
       const written = await rewriting.request('/api/profile', { headers: { 'x-replacement': `Bearer ${token}` } });
-      expect(written.status).toBe(401);
-      expect(written.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+      expect(written.status).toBe(200);
+      expect(await written.json()).toEqual({ subject: 'user-1' });
+      const replaced = await rewriting.request('/api/profile', { token, headers: { 'x-replacement': 'Bearer junk' } });
+      expect(replaced.status).toBe(401);
+      expect(parseStepUpChallenge(replaced.headers.get('www-authenticate')!)?.error).toBe('invalid_token');
     });
   });
 });
