@@ -209,6 +209,7 @@ describe('PolicyDecisions', () => {
     Object.freeze(claims.amr);
     return Object.freeze(claims);
   };
+  const deepFrozenCopy = (): Record<string, unknown> => ({ ...fresh(), amr: Object.freeze([...MFA_CLAIMS.amr]) });
   const decisions = () => new PolicyDecisions({ clockTolerance: context.clockTolerance, scopeClaims: context.scopeClaims });
 
   it('allows again claims it allowed, and stops when max_age runs out (auth_time 60 s ago, max_age 300 s, 5 s tolerance)', () => {
@@ -239,11 +240,21 @@ describe('PolicyDecisions', () => {
   it.each([
     ['a claims object that is not frozen', () => fresh()],
     ['a frozen claims object whose amr array is not', () => Object.freeze(fresh())],
+    ['a frozen claims object that inherits its amr', () => Object.freeze(Object.create(fresh()) as ReturnType<typeof fresh>)],
   ])('does not remember %s: a change to it is seen', (_name, make) => {
     const memo = decisions();
     const claims = make();
     expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
     claims.amr.splice(0, claims.amr.length, 'pwd');
     expect(memo.evaluate(claims, policy, NOW)).toMatchObject({ allowed: false, failure: { claim: 'amr', reason: 'incomplete' } });
+  });
+
+  it('does not remember a frozen claims object with a getter: what it returns next is seen', () => {
+    const memo = decisions();
+    let acr = ACR_MFA;
+    const claims = Object.freeze(Object.defineProperty(deepFrozenCopy(), 'acr', { get: () => acr, enumerable: true }));
+    expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
+    acr = 'urn:pwd';
+    expect(memo.evaluate(claims, policy, NOW)).toMatchObject({ allowed: false, failure: { claim: 'acr', reason: 'not_accepted' } });
   });
 });

@@ -251,9 +251,19 @@ export function evaluatePolicy(
   return (scopeMissing ? refusals.stepUpAndScope : refusals.stepUp)[rule];
 }
 
-/** Frozen, and so are the arrays it holds: the only values the rules read that could change. */
+/**
+ * Whether the rules would read the same values from these claims forever: a frozen plain object of data
+ * properties (no getters, nothing inherited but `Object.prototype`'s), whose arrays are frozen too.
+ */
 function isImmutable(claims: Readonly<Record<string, unknown>>): boolean {
-  return Object.isFrozen(claims) && Object.values(claims).every((value) => !Array.isArray(value) || Object.isFrozen(value));
+  const prototype = Object.getPrototypeOf(claims);
+  return (
+    Object.isFrozen(claims) &&
+    (prototype === Object.prototype || prototype === null) &&
+    Object.values(Object.getOwnPropertyDescriptors(claims)).every(
+      (property) => 'value' in property && (!Array.isArray(property.value) || Object.isFrozen(property.value)),
+    )
+  );
 }
 
 /** What {@link PolicyDecisions} keeps of one claims object. */
@@ -268,8 +278,8 @@ interface Remembered {
  * on the claims and the policy alone, so once a claims object has satisfied a policy it satisfies it again
  * for as long as its `auth_time` is neither in the future nor older than `maxAge`; those two rules are
  * evaluated on every call, and the answer is always the one `evaluatePolicy` would give.
- * Claims are remembered by identity, so only immutable ones are (frozen, with frozen arrays: the verifier's
- * are), and they are forgotten when their object is collected.
+ * Claims are remembered by identity, so only immutable ones are (frozen data with frozen arrays, as the
+ * verifier's are), and they are forgotten when their object is collected.
  */
 export class PolicyDecisions {
   private readonly remembered = new WeakMap<object, Remembered>();
