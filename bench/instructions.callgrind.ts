@@ -11,10 +11,11 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { callgrindLauncher, dumpedInstructions } from './callgrind.shared.js';
 import { LocalIssuer } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
@@ -61,20 +62,14 @@ function settings(argv: readonly string[]) {
   return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests };
 }
 
-/** The instructions, all threads together, of dump `part` (callgrind numbers its dumps from 1). */
-function dumpedInstructions(directory: string, part: number): number {
-  const total = /^(?:summary|totals): (\d+)$/m.exec(readFileSync(join(directory, `callgrind.out.${part}`), 'utf8'))?.[1];
-  if (total === undefined) throw new Error(`callgrind dump ${part} in ${directory} has no total`);
-  return Number(total);
-}
-
 /**
  * Counts one server. Each part gets a pool minted just before it, sent once (outside the count) so that
  * the part itself only repeats verified tokens: the route's max_age (300 s) outlasts a part, not a run.
  */
 async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): Promise<Count> {
   const directory = mkdtempSync(join(tmpdir(), 'step-up-callgrind-'));
-  const launcher = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--quiet', `--callgrind-out-file=${join(directory, 'callgrind.out')}`];
+  const file = join(directory, 'callgrind.out');
+  const launcher = callgrindLauncher(file);
   // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
   // (timers, idle-time GC) would then weigh twice as much per request.
   const server = await RunningServer.start(spec, { exposeGc: false, launcher, pinned: false });
@@ -89,7 +84,7 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): P
       const pool = issuer.mintMany('ES256', 'allowed', POOL_SIZE, `callgrind-${spec.variant}-${spec.adapter}-${part}`);
       await load(pool, POOL_SIZE);
       await load(pool, requests);
-      if (part > WARMUP_PARTS) parts.push(dumpedInstructions(directory, 2 * part) / requests);
+      if (part > WARMUP_PARTS) parts.push(dumpedInstructions(`${file}.${2 * part}`) / requests);
     }
   } finally {
     await server.stop();

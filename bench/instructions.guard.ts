@@ -16,13 +16,14 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import express from 'express';
 import Fastify from 'fastify';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { callgrindLauncher, dumpedInstructions } from './callgrind.shared.js';
 import { LocalIssuer } from './issuer.local.js';
 import { ADAPTERS, type Adapter, ROUTE } from './scenario.shared.js';
 import { parseBaselineDir, parseList } from './settings.cli.js';
@@ -80,23 +81,23 @@ async function child(adapter: Adapter, libraryDir: string | undefined, calls: nu
   const valueIndex = raw.rawHeaders.findIndex((name) => name.toLowerCase() === 'authorization') + 1;
   // Distinct flat strings, as the parser makes: a string the guard saw before would compare by identity.
   const headers = Array.from({ length: 1000 }, (_, index) => Buffer.from(`Bearer ${tokens[index % tokens.length]}`, 'latin1').toString('latin1'));
+  /** A new context for the request, which now carries `header`, as Nest makes one per request. */
+  const contextWith = (header: string) => {
+    raw.rawHeaders[valueIndex] = header;
+    raw.headers.authorization = header;
+    return new ExecutionContextHost([request, {}, () => undefined], controller as never, handler);
+  };
   let allowed = 0;
   let checksum = 0;
   const run = (count: number, guarded: boolean) => {
     for (let call = 0; call < count; call++) {
-      const context = new ExecutionContextHost([request, {}, () => undefined], controller as never, handler);
       const header = headers[call % headers.length]!;
-      raw.rawHeaders[valueIndex] = header;
-      raw.headers.authorization = header;
+      const context = contextWith(header);
       if (guarded) allowed += guard.canActivate(context) === true ? 1 : 0;
       else checksum += header.length + context.getArgs().length;
     }
   };
-  for (const header of headers.slice(0, tokens.length)) {
-    raw.rawHeaders[valueIndex] = header;
-    raw.headers.authorization = header;
-    await guard.canActivate(new ExecutionContextHost([request, {}, () => undefined], controller as never, handler));
-  }
+  for (const header of headers.slice(0, tokens.length)) await guard.canActivate(contextWith(header));
   // V8's natives syntax (the child runs with --allow-natives-syntax) is not TypeScript: hence the Function.
   (new Function('fn', '%NeverOptimizeFunction(fn)') as (fn: unknown) => void)(run);
   let dumps = 0;
@@ -122,20 +123,19 @@ async function child(adapter: Adapter, libraryDir: string | undefined, calls: nu
   process.stdout.write(`${checksum % 2}\n`);
 }
 
-const dumped = (file: string) => Number(/^(?:summary|totals): (\d+)$/m.exec(readFileSync(file, 'utf8'))?.[1]);
-
 /** Instructions per guard call for one build on one adapter: each guarded part minus the part after it. */
 async function count(adapter: Adapter, libraryDir: string | undefined, calls: number): Promise<number[]> {
   const directory = mkdtempSync(join(tmpdir(), 'step-up-guard-'));
   const file = join(directory, 'callgrind.out');
   try {
+    const [valgrind, ...options] = callgrindLauncher(file);
     await promisify(execFile)(
-      'valgrind',
-      ['--tool=callgrind', '--smc-check=all-non-file', '--quiet', `--callgrind-out-file=${file}`, process.execPath,
-        '--single-threaded', '--allow-natives-syntax', fileURLToPath(import.meta.url), CHILD_FLAG, adapter, libraryDir ?? '', String(calls)],
+      valgrind!,
+      [...options, process.execPath, '--single-threaded', '--allow-natives-syntax', fileURLToPath(import.meta.url), CHILD_FLAG, adapter, libraryDir ?? '', String(calls)],
       { env: { ...process.env, [DUMP_FILE_ENV]: file } },
     );
-    return Array.from({ length: PARTS }, (_, part) => (dumped(`${file}.${2 * part + 2}`) - dumped(`${file}.${2 * part + 3}`)) / calls);
+    const part = (index: number) => dumpedInstructions(`${file}.${index}`);
+    return Array.from({ length: PARTS }, (_, index) => (part(2 * index + 2) - part(2 * index + 3)) / calls);
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
