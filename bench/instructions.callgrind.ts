@@ -4,7 +4,10 @@
  * Each server runs under callgrind and takes repeated tokens (cache on) until its code is optimised;
  * then the counters are dumped after each of several equal parts of load, every thread counted (the
  * compiler's and the GC's too). Compilation dies down over the first parts, and an occasional major GC
- * or recompilation only ever adds, so the figure is the least of the last three parts. Instructions
+ * or recompilation only ever adds, so a process's figure is the least of its last three parts. A process
+ * can also stay in a slower state for its whole life (V8 left one allow-all server at 120 000 per request
+ * against its usual 87 000, adding properties through the runtime), so each variant runs in several
+ * processes and the median of their figures is reported. Instructions
  * are not time (they leave out cache misses and the kernel's work), but their ratios between variants
  * agree with the throughput runs' on a quiet machine (see BENCHMARKS.md).
  * Run: `npm run bench:instructions -- [--adapters fastify] [--only stepup] [--baseline <dir>]`.
@@ -21,6 +24,7 @@ import { requestsFor } from './load.autocannon.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
 import { parseBaselineDir, parseList } from './settings.cli.js';
+import { median } from './stats.math.js';
 import { serverSpecs } from './variants.registry.js';
 
 /** Variants that answer the route with a 200 (the count needs every request to succeed); the baseline comes with --baseline. */
@@ -30,12 +34,20 @@ const USAGE = `npm run bench:instructions -- [options]
   --adapters <list>   ${ADAPTERS.join(', ')} (default: both)
   --only <ids>        variants besides none and allow-all-guard (default: stepup): ${COUNTABLE.join(', ')}
   --baseline <dir>    also count this build of the library (a copy of dist/) as stepup-baseline
-  --requests <n>      requests per counted part (default 4000)`;
+  --requests <n>      requests per counted part (default 4000)
+  --processes <n>     server processes per variant, the median is reported (default 3)`;
 
 const WARMUP_PARTS = 3;
 const COUNTED_PARTS = 5;
 const POOL_SIZE = 10;
 const CONNECTIONS = 4;
+/**
+ * V8 sizes the young generation by its own heuristics, differently in each process, and every scavenge
+ * costs a fixed ~200 000 instructions for its roots: unpinned, the same server counted 84 000–92 000 per
+ * request from one process to the next. Both semi-spaces at V8's largest default (16 MiB on 64 bits)
+ * leave each request's allocations counted but that fixed cost nearly constant.
+ */
+const NODE_OPTIONS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 
 interface Count {
   readonly adapter: Adapter;
@@ -48,18 +60,30 @@ interface Count {
 function settings(argv: readonly string[]) {
   const { values } = parseArgs({
     args: [...argv],
-    options: { adapters: { type: 'string' }, only: { type: 'string' }, baseline: { type: 'string' }, requests: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      adapters: { type: 'string' },
+      only: { type: 'string' },
+      baseline: { type: 'string' },
+      requests: { type: 'string' },
+      processes: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
   }
   const baselineDir = parseBaselineDir(values.baseline, USAGE);
-  const requests = Number(values.requests ?? 4000);
-  if (!(Number.isInteger(requests) && requests > 0)) throw new Error(`--requests must be a positive integer\n\n${USAGE}`);
+  const positive = (flag: string, value: string | undefined, fallback: number) => {
+    const parsed = Number(value ?? fallback);
+    if (!(Number.isInteger(parsed) && parsed > 0)) throw new Error(`--${flag} must be a positive integer\n\n${USAGE}`);
+    return parsed;
+  };
+  const requests = positive('requests', values.requests, 4000);
+  const processes = positive('processes', values.processes, 3);
   const only = values.only === undefined ? ['stepup' as const] : parseList(values.only, COUNTABLE, '--only', USAGE);
   const variants: VariantId[] = ['none', 'allow-all-guard', ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
-  return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests };
+  return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests, processes };
 }
 
 /**
@@ -72,7 +96,7 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): P
   const launcher = callgrindLauncher(file);
   // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
   // (timers, idle-time GC) would then weigh twice as much per request.
-  const server = await RunningServer.start(spec, { exposeGc: false, launcher, pinned: false });
+  const server = await RunningServer.start(spec, { launcher, pinned: false, nodeOptions: NODE_OPTIONS });
   const load = async (pool: readonly string[], amount: number, connections: number) => {
     const result = await autocannon({ url: `http://127.0.0.1:${server.port}`, connections, amount, requests: requestsFor({ pool }) });
     if (result['2xx'] !== amount) throw new Error(`${spec.variant}/${spec.adapter}: ${result['2xx']} of ${amount} requests succeeded`);
@@ -110,22 +134,29 @@ async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): P
 }
 
 async function main(): Promise<void> {
-  const { requests, ...selection } = settings(process.argv.slice(2));
+  const { requests, processes, ...selection } = settings(process.argv.slice(2));
   const issuer = await LocalIssuer.start();
   try {
     const specs = serverSpecs(selection, issuer);
-    console.log(`Counting ${specs.length} servers under callgrind, ${availableParallelism()} at a time (a few minutes each)...`);
-    const counts = await pooled(specs.map((spec) => () => count(spec, issuer, requests)), availableParallelism());
+    const runs = Array.from({ length: processes }, () => specs).flat();
+    console.log(`Counting ${runs.length} servers under callgrind, ${availableParallelism()} at a time (a few minutes each)...`);
+    const counts = await pooled(runs.map((spec) => () => count(spec, issuer, requests)), availableParallelism());
     for (const adapter of selection.adapters) {
-      const none = counts.find((entry) => entry.adapter === adapter && entry.variant === 'none')!.perRequest;
-      console.log(`\n${adapter}: instructions per request (repeated ES256 tokens), the least of the last 3 of ${COUNTED_PARTS} parts of ${requests}`);
-      console.log('| Variant | Instructions | × none (none ÷ variant) | Added to none | Counted parts |');
+      const byVariant = selection.variants.map((variant) => {
+        const own = counts.filter((entry) => entry.adapter === adapter && entry.variant === variant);
+        return { variant, own, perRequest: median(own.map((entry) => entry.perRequest)) };
+      });
+      const none = byVariant.find((entry) => entry.variant === 'none')!.perRequest;
+      const figure = (value: number) => Math.round(value).toLocaleString('en');
+      console.log(`\n${adapter}: instructions per request (repeated ES256 tokens), the median over ${processes} processes of each one's least of its last 3 of ${COUNTED_PARTS} parts of ${requests}`);
+      console.log('| Variant | Instructions | × none (none ÷ variant) | Added to none | Each process |');
       console.log('| --- | ---: | ---: | ---: | --- |');
-      for (const entry of counts.filter((item) => item.adapter === adapter)) {
-        const added = entry.perRequest - none;
-        const parts = entry.parts.map((value) => Math.round(value).toLocaleString('en')).join(', ');
-        console.log(`| ${entry.variant} | ${Math.round(entry.perRequest).toLocaleString('en')} | ${(none / entry.perRequest).toFixed(3)} | ${Math.round(added).toLocaleString('en')} | ${parts} |`);
+      for (const { variant, own, perRequest } of byVariant) {
+        const each = own.map((entry) => figure(entry.perRequest)).join(', ');
+        console.log(`| ${variant} | ${figure(perRequest)} | ${(none / perRequest).toFixed(3)} | ${figure(perRequest - none)} | ${each} |`);
       }
+      console.log('\nCounted parts, per process:');
+      for (const { variant, own } of byVariant) for (const entry of own) console.log(`- ${variant}: ${entry.parts.map(figure).join(', ')}`);
     }
   } finally {
     await issuer.close();

@@ -15,10 +15,10 @@ const STOP_GRACE_MS = 3000;
 export const SERVER_CORE = 1;
 
 export interface ServerOptions {
-  /** Lets the server force a GC before a memory probe (`--expose-gc`). */
-  readonly exposeGc: boolean;
   /** A command that runs Node, e.g. valgrind with its options. */
   readonly launcher?: readonly string[];
+  /** Options for Node itself, e.g. `--expose-gc` for a server that forces a GC before a memory probe. */
+  readonly nodeOptions?: readonly string[];
   /** Pin the server to {@link SERVER_CORE} once ready (default true). */
   readonly pinned?: boolean;
 }
@@ -33,7 +33,7 @@ export class RunningServer {
 
   static async start(spec: ServerSpec, options: ServerOptions): Promise<RunningServer> {
     // The orchestrator has pinned itself (and so its children) to one core: widen the child's mask for startup.
-    const node = [...(options.launcher ?? []), process.execPath, ...(options.exposeGc ? ['--expose-gc'] : []), SERVER_ENTRY];
+    const node = [...(options.launcher ?? []), process.execPath, ...(options.nodeOptions ?? []), SERVER_ENTRY];
     const child = spawn('taskset', ['-c', `0-${availableParallelism() - 1}`, ...node], {
       env: { ...process.env, NODE_ENV: 'production', [SERVER_SPEC_ENV]: JSON.stringify(spec) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -37,7 +37,7 @@ export async function runSoak(minutes: number, issuer: LocalIssuer): Promise<Soa
   const startedAt = new Date().toISOString();
   const server = await RunningServer.start(
     { variant: 'stepup', adapter: 'express', alg: 'ES256', issuer: issuer.issuer, jwksUri: issuer.jwksUri },
-    { exposeGc: true },
+    { nodeOptions: ['--expose-gc'] },
   );
   const feed = mixedFeed(issuer);
   try {

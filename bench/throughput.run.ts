@@ -47,7 +47,7 @@ export async function runThroughput(settings: RunSettings, issuer: LocalIssuer):
   const matrix = new Matrix(issuer, settings);
   let checks: BehaviourCheck[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
-    const servers = await RunningServer.startAll(specs, { exposeGc: false });
+    const servers = await RunningServer.startAll(specs, {});
     try {
       if (round === 1) checks = (await Promise.all(servers.map((server) => check(server, issuer)))).flat();
       await matrix.round(round, servers);
