@@ -237,6 +237,20 @@ describe('PolicyDecisions', () => {
     expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
   });
 
+  it('remembers a refusal as well, and the clock still moves it: no scope is a 403, then past max_age a 401 that asks for the scope too', () => {
+    const memo = decisions();
+    const claims = Object.freeze({ ...deepFrozenCopy(), scope: 'account:read' });
+    const noScope = memo.evaluate(claims, policy, NOW);
+    expect(noScope).toMatchObject({ allowed: false, failure: { error: 'insufficient_scope', scope: ['transfer:funds'] } });
+    expect(memo.evaluate(claims, policy, NOW)).toBe(noScope);
+    expect(memo.evaluate(claims, policy, NOW + 246)).toMatchObject({
+      allowed: false,
+      failure: { error: 'insufficient_user_authentication', claim: 'auth_time', reason: 'too_old', scope: ['transfer:funds'] },
+    });
+    expect(memo.evaluate(claims, policy, NOW - 66)).toMatchObject({ allowed: false, failure: { error: 'invalid_token', reason: 'in_future' } });
+    expect(memo.evaluate(claims, policy, NOW + 245)).toBe(noScope);
+  });
+
   it.each([
     ['a claims object that is not frozen', () => fresh()],
     ['a frozen claims object whose amr array is not', () => Object.freeze(fresh())],

@@ -136,9 +136,9 @@ function isGranted(claims: Readonly<Record<string, unknown>>, names: readonly Sc
   return false;
 }
 
-function missingScopes(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, context: EvaluationContext): boolean {
+function missingScopes(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, scopeClaims: readonly ScopeClaimName[]): boolean {
   const { scopes } = policy;
-  for (let index = 0; index < scopes.length; index++) if (!isGranted(claims, context.scopeClaims, scopes[index]!)) return true;
+  for (let index = 0; index < scopes.length; index++) if (!isGranted(claims, scopeClaims, scopes[index]!)) return true;
   return false;
 }
 
@@ -162,18 +162,31 @@ const STEP_UP_RULES = {
   authTimeTooOld: ['auth_time', 'too_old', 'The user must authenticate again (max_age exceeded)'],
 } as const satisfies Record<string, StepUpRule>;
 type StepUpRuleId = keyof typeof STEP_UP_RULES;
+/** The step-up rules whose outcome time cannot change. */
+type FixedRuleId = Exclude<StepUpRuleId, 'authTimeTooOld'>;
+const FIXED_RULES: readonly FixedRuleId[] = ['acrMissing', 'acrNotAccepted', 'amrIncomplete', 'authTimeMissing'];
 
-/** Every refusal a policy can give, built once: a refusal then allocates nothing and keeps its identity. */
-interface Refusals {
-  readonly stepUp: Readonly<Record<StepUpRuleId, Refused>>;
-  /** The same, when the token also lacks a scope: the challenge asks for that too. */
-  readonly stepUpAndScope: Readonly<Record<StepUpRuleId, Refused>>;
-  readonly scope: Refused;
+/**
+ * What a policy answers a claims object once every rule that does not depend on time has been applied:
+ * the answer while its `auth_time` is within `maxAge`, and the answer once it is not.
+ */
+interface Verdict {
+  readonly timely: PolicyResult;
+  readonly tooOld: PolicyResult;
 }
 
-const refusalsByPolicy = new WeakMap<CompiledPolicy, Refusals>();
+/** Every verdict a policy can give, built once: evaluation then allocates nothing and a refusal keeps its identity. */
+interface Verdicts {
+  readonly allowed: Verdict;
+  readonly scopeMissing: Verdict;
+  readonly fixed: Readonly<Record<FixedRuleId, Verdict>>;
+  /** The same, when the token also lacks a scope: the challenge asks for that too. */
+  readonly fixedAndScope: Readonly<Record<FixedRuleId, Verdict>>;
+}
 
-function buildRefusals(policy: CompiledPolicy): Refusals {
+const verdictsByPolicy = new WeakMap<CompiledPolicy, Verdicts>();
+
+function buildVerdicts(policy: CompiledPolicy): Verdicts {
   const stepUp = (scopeAlsoMissing: boolean) =>
     Object.fromEntries(
       Object.entries(STEP_UP_RULES).map(([id, [claim, reason, description]]) => [
@@ -189,45 +202,55 @@ function buildRefusals(policy: CompiledPolicy): Refusals {
         }),
       ]),
     ) as Record<StepUpRuleId, Refused>;
+  // A fixed rule's refusal stands whatever the clock says.
+  const fixedVerdicts = (refusals: Record<StepUpRuleId, Refused>) =>
+    Object.fromEntries(FIXED_RULES.map((id) => [id, { timely: refusals[id], tooOld: refusals[id] }])) as Record<FixedRuleId, Verdict>;
+  const [alone, withScope] = [stepUp(false), stepUp(true)];
+  const scope = refused({
+    error: 'insufficient_scope',
+    claim: 'scope',
+    reason: 'missing',
+    description: 'The access token lacks a scope this operation requires',
+    scope: policy.scopes,
+  });
   return {
-    stepUp: stepUp(false),
-    stepUpAndScope: stepUp(true),
-    scope: refused({
-      error: 'insufficient_scope',
-      claim: 'scope',
-      reason: 'missing',
-      description: 'The access token lacks a scope this operation requires',
-      scope: policy.scopes,
-    }),
+    allowed: { timely: ALLOWED, tooOld: alone.authTimeTooOld },
+    scopeMissing: { timely: scope, tooOld: withScope.authTimeTooOld },
+    fixed: fixedVerdicts(alone),
+    fixedAndScope: fixedVerdicts(withScope),
   };
 }
 
-function refusalsOf(policy: CompiledPolicy): Refusals {
-  let refusals = refusalsByPolicy.get(policy);
-  if (refusals === undefined) refusalsByPolicy.set(policy, (refusals = buildRefusals(policy)));
-  return refusals;
-}
-
-function failedStepUpRule(
-  claims: Readonly<Record<string, unknown>>,
-  policy: CompiledPolicy,
-  authTime: number | undefined,
-  context: EvaluationContext,
-): StepUpRuleId | undefined {
-  const { acceptedAcr, maxAge } = policy;
+function failedFixedRule(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, authTime: number | undefined): FixedRuleId | undefined {
+  const { acceptedAcr } = policy;
   const acr = claims.acr;
   if (acceptedAcr && typeof acr !== 'string') return 'acrMissing';
   if (acceptedAcr && !acceptedAcr.has(acr as string)) return 'acrNotAccepted';
   if (policy.amr.length && !hasAllAmr(claims.amr, policy.amr)) return 'amrIncomplete';
-  if (maxAge !== undefined && authTime === undefined) return 'authTimeMissing';
-  if (tooOld(authTime as number, maxAge, context)) return 'authTimeTooOld';
+  if (policy.maxAge !== undefined && authTime === undefined) return 'authTimeMissing';
   return undefined;
 }
 
-// The only rules whose outcome changes with time alone, shared by evaluatePolicy and PolicyDecisions.
-const inFuture = (authTime: number | undefined, { now, clockTolerance }: EvaluationContext) => authTime !== undefined && authTime > now + clockTolerance;
-const tooOld = (authTime: number, maxAge: number | undefined, { now, clockTolerance }: EvaluationContext) =>
-  maxAge !== undefined && now - authTime > maxAge + clockTolerance;
+/** Applies every rule that does not depend on time. */
+function verdictOf(
+  claims: Readonly<Record<string, unknown>>,
+  policy: CompiledPolicy,
+  authTime: number | undefined,
+  scopeClaims: readonly ScopeClaimName[],
+): Verdict {
+  const rule = failedFixedRule(claims, policy, authTime);
+  const scopeMissing = missingScopes(claims, policy, scopeClaims);
+  let verdicts = verdictsByPolicy.get(policy);
+  if (verdicts === undefined) verdictsByPolicy.set(policy, (verdicts = buildVerdicts(policy)));
+  if (rule === undefined) return scopeMissing ? verdicts.scopeMissing : verdicts.allowed;
+  return (scopeMissing ? verdicts.fixedAndScope : verdicts.fixed)[rule];
+}
+
+/** Applies the only two rules whose outcome changes with time alone: auth_time not in the future, then maxAge. */
+function answerAt(verdict: Verdict, authTime: number | undefined, maxAge: number | undefined, { now, clockTolerance }: EvaluationContext): PolicyResult {
+  if (authTime !== undefined && authTime > now + clockTolerance) return AUTH_TIME_IN_FUTURE;
+  return maxAge !== undefined && now - (authTime as number) > maxAge + clockTolerance ? verdict.tooOld : verdict.timely;
+}
 
 /**
  * Decides whether verified token claims satisfy a route. Pure and synchronous: the token's signature,
@@ -242,13 +265,7 @@ export function evaluatePolicy(
   context: EvaluationContext,
 ): PolicyResult {
   const authTime = numericDate(claims.auth_time);
-  if (inFuture(authTime, context)) return AUTH_TIME_IN_FUTURE;
-  const rule = failedStepUpRule(claims, policy, authTime, context);
-  const scopeMissing = missingScopes(claims, policy, context);
-  if (rule === undefined && !scopeMissing) return ALLOWED;
-  const refusals = refusalsOf(policy);
-  if (rule === undefined) return refusals.scope;
-  return (scopeMissing ? refusals.stepUpAndScope : refusals.stepUp)[rule];
+  return answerAt(verdictOf(claims, policy, authTime, context.scopeClaims), authTime, policy.maxAge, context);
 }
 
 /**
@@ -269,15 +286,15 @@ function isImmutable(claims: Readonly<Record<string, unknown>>): boolean {
 /** What {@link PolicyDecisions} keeps of one claims object. */
 interface Remembered {
   readonly authTime: number | undefined;
-  /** Policies these claims have satisfied: they satisfy them again whenever their auth_time is timely. */
-  readonly satisfied: Set<CompiledPolicy>;
+  /** What each policy answers these claims, apart from the clock. */
+  readonly verdicts: Map<CompiledPolicy, Verdict>;
 }
 
 /**
  * {@link evaluatePolicy} for claims seen before, by two comparisons of the clock. Every rule but two depends
- * on the claims and the policy alone, so once a claims object has satisfied a policy it satisfies it again
- * for as long as its `auth_time` is neither in the future nor older than `maxAge`; those two rules are
- * evaluated on every call, and the answer is always the one `evaluatePolicy` would give.
+ * on the claims and the policy alone, so what they decide for a claims object and a policy is decided once,
+ * allowed or refused; `auth_time` not in the future and `maxAge` are evaluated on every call, and the
+ * answer is always the one (the same object) `evaluatePolicy` would give.
  * Claims are remembered by identity, so only immutable ones are (frozen data with frozen arrays, as the
  * verifier's are), and they are forgotten when their object is collected.
  */
@@ -290,14 +307,14 @@ export class PolicyDecisions {
   evaluate(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, now: number): PolicyResult {
     const context: EvaluationContext = { now, clockTolerance: this.options.clockTolerance, scopeClaims: this.options.scopeClaims };
     const known = this.remembered.get(claims);
-    if (known !== undefined && known.satisfied.has(policy) && !inFuture(known.authTime, context) && !tooOld(known.authTime as number, policy.maxAge, context)) {
-      return ALLOWED;
+    const verdict = known?.verdicts.get(policy);
+    if (verdict !== undefined) return answerAt(verdict, known!.authTime, policy.maxAge, context);
+    const authTime = numericDate(claims.auth_time);
+    const decided = verdictOf(claims, policy, authTime, context.scopeClaims);
+    if (isImmutable(claims)) {
+      if (known === undefined) this.remembered.set(claims, { authTime, verdicts: new Map([[policy, decided]]) });
+      else known.verdicts.set(policy, decided);
     }
-    const result = evaluatePolicy(claims, policy, context);
-    if (result.allowed && isImmutable(claims)) {
-      if (known === undefined) this.remembered.set(claims, { authTime: numericDate(claims.auth_time), satisfied: new Set([policy]) });
-      else known.satisfied.add(policy);
-    }
-    return result;
+    return answerAt(decided, authTime, policy.maxAge, context);
   }
 }
