@@ -98,7 +98,8 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): P
   // (timers, idle-time GC) would then weigh twice as much per request.
   const server = await RunningServer.start(spec, { launcher, pinned: false, nodeOptions: NODE_OPTIONS });
   const load = async (pool: readonly string[], amount: number, connections: number) => {
-    const result = await autocannon({ url: `http://127.0.0.1:${server.port}`, connections, amount, requests: requestsFor({ pool }) });
+    // Under callgrind a first verification can outlast autocannon's default 10 s timeout.
+    const result = await autocannon({ url: `http://127.0.0.1:${server.port}`, connections, amount, timeout: 120, requests: requestsFor({ pool }) });
     if (result['2xx'] !== amount) throw new Error(`${spec.variant}/${spec.adapter}: ${result['2xx']} of ${amount} requests succeeded`);
     execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
   };
