@@ -23,7 +23,7 @@ import { LocalIssuer } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
-import { parseBaselineDir, parseList } from './settings.cli.js';
+import { parseBaselineDir, parseList, parsePositiveInteger } from './settings.cli.js';
 import { median } from './stats.math.js';
 import { serverSpecs } from './variants.registry.js';
 
@@ -74,13 +74,8 @@ function settings(argv: readonly string[]) {
     process.exit(0);
   }
   const baselineDir = parseBaselineDir(values.baseline, USAGE);
-  const positive = (flag: string, value: string | undefined, fallback: number) => {
-    const parsed = Number(value ?? fallback);
-    if (!(Number.isInteger(parsed) && parsed > 0)) throw new Error(`--${flag} must be a positive integer\n\n${USAGE}`);
-    return parsed;
-  };
-  const requests = positive('requests', values.requests, 4000);
-  const processes = positive('processes', values.processes, 3);
+  const requests = parsePositiveInteger(values.requests, 4000, '--requests', USAGE);
+  const processes = parsePositiveInteger(values.processes, 3, '--processes', USAGE);
   const only = values.only === undefined ? ['stepup' as const] : parseList(values.only, COUNTABLE, '--only', USAGE);
   const variants: VariantId[] = ['none', 'allow-all-guard', ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
   return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests, processes };

@@ -74,6 +74,13 @@ export function parseBaselineDir(value: string | undefined, usage = USAGE): stri
   return directory;
 }
 
+/** A whole-number option such as `--requests`: `fallback` when absent, otherwise a positive integer or an error naming the flag. */
+export function parsePositiveInteger(value: string | undefined, fallback: number, flag: string, usage = USAGE): number {
+  const number = Number(value ?? fallback);
+  if (!(Number.isInteger(number) && number > 0)) throw new Error(`${flag} must be a positive integer\n\n${usage}`);
+  return number;
+}
+
 function positive(value: string | undefined, fallback: number, flag: string, { orZero = false } = {}): number {
   if (value === undefined) return fallback;
   const number = Number(value);
