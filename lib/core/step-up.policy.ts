@@ -247,7 +247,7 @@ function verdictOf(
 }
 
 /** Applies the only two rules whose outcome changes with time alone: auth_time not in the future, then maxAge. */
-function answerAt(verdict: Verdict, authTime: number | undefined, maxAge: number | undefined, { now, clockTolerance }: EvaluationContext): PolicyResult {
+function answerAt(verdict: Verdict, authTime: number | undefined, maxAge: number | undefined, now: number, clockTolerance: number): PolicyResult {
   if (authTime !== undefined && authTime > now + clockTolerance) return AUTH_TIME_IN_FUTURE;
   return maxAge !== undefined && now - (authTime as number) > maxAge + clockTolerance ? verdict.tooOld : verdict.timely;
 }
@@ -265,7 +265,7 @@ export function evaluatePolicy(
   context: EvaluationContext,
 ): PolicyResult {
   const authTime = numericDate(claims.auth_time);
-  return answerAt(verdictOf(claims, policy, authTime, context.scopeClaims), authTime, policy.maxAge, context);
+  return answerAt(verdictOf(claims, policy, authTime, context.scopeClaims), authTime, policy.maxAge, context.now, context.clockTolerance);
 }
 
 /**
@@ -305,16 +305,18 @@ export class PolicyDecisions {
 
   /** @param now seconds since the epoch */
   evaluate(claims: Readonly<Record<string, unknown>>, policy: CompiledPolicy, now: number): PolicyResult {
-    const context: EvaluationContext = { now, clockTolerance: this.options.clockTolerance, scopeClaims: this.options.scopeClaims };
+    const { clockTolerance, scopeClaims } = this.options;
     const known = this.remembered.get(claims);
-    const verdict = known?.verdicts.get(policy);
-    if (verdict !== undefined) return answerAt(verdict, known!.authTime, policy.maxAge, context);
+    if (known !== undefined) {
+      const verdict = known.verdicts.get(policy);
+      if (verdict !== undefined) return answerAt(verdict, known.authTime, policy.maxAge, now, clockTolerance);
+    }
     const authTime = numericDate(claims.auth_time);
-    const decided = verdictOf(claims, policy, authTime, context.scopeClaims);
+    const decided = verdictOf(claims, policy, authTime, scopeClaims);
     if (isImmutable(claims)) {
       if (known === undefined) this.remembered.set(claims, { authTime, verdicts: new Map([[policy, decided]]) });
       else known.verdicts.set(policy, decided);
     }
-    return answerAt(decided, authTime, policy.maxAge, context);
+    return answerAt(decided, authTime, policy.maxAge, now, clockTolerance);
   }
 }
