@@ -23,7 +23,7 @@ import { LocalIssuer } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
-import { parseBaselineDir, parseList, parsePositiveInteger } from './settings.cli.js';
+import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
 import { median } from './stats.math.js';
 import { serverSpecs } from './variants.registry.js';
 
@@ -74,8 +74,8 @@ function settings(argv: readonly string[]) {
     process.exit(0);
   }
   const baselineDir = parseBaselineDir(values.baseline, USAGE);
-  const requests = parsePositiveInteger(values.requests, 4000, '--requests', USAGE);
-  const processes = parsePositiveInteger(values.processes, 3, '--processes', USAGE);
+  const requests = parsePositive(values.requests, 4000, '--requests', { integer: true, usage: USAGE });
+  const processes = parsePositive(values.processes, 3, '--processes', { integer: true, usage: USAGE });
   const only = values.only === undefined ? ['stepup' as const] : parseList(values.only, COUNTABLE, '--only', USAGE);
   const variants: VariantId[] = ['none', 'allow-all-guard', ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
   return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests, processes };

@@ -26,7 +26,7 @@ import { parseArgs, promisify } from 'node:util';
 import { callgrindLauncher, dumpedInstructions } from './callgrind.shared.js';
 import { LocalIssuer } from './issuer.local.js';
 import { ADAPTERS, type Adapter, ROUTE } from './scenario.shared.js';
-import { parseBaselineDir, parseList, parsePositiveInteger } from './settings.cli.js';
+import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
 import { libraryFor, StepUpBenchModule } from './variants.stepup.js';
 
 const USAGE = `npm run bench:guard -- [options]
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   });
   if (values.help) return void console.log(USAGE);
   const baseline = parseBaselineDir(values.baseline, USAGE);
-  const calls = parsePositiveInteger(values.calls, 30000, '--calls', USAGE);
+  const calls = parsePositive(values.calls, 30000, '--calls', { integer: true, usage: USAGE });
   const builds = [{ name: 'nestjs-step-up', dir: undefined }, ...(baseline === undefined ? [] : [{ name: `baseline (${baseline})`, dir: baseline }])];
   console.log(`Counting under callgrind, about a minute per build and adapter...\n`);
   console.log('| Adapter | Build | Instructions per call | Parts |');

@@ -74,17 +74,21 @@ export function parseBaselineDir(value: string | undefined, usage = USAGE): stri
   return directory;
 }
 
-/** A whole-number option such as `--requests`: `fallback` when absent, otherwise a positive integer or an error naming the flag. */
-export function parsePositiveInteger(value: string | undefined, fallback: number, flag: string, usage = USAGE): number {
-  const number = Number(value ?? fallback);
-  if (!(Number.isInteger(number) && number > 0)) throw new Error(`${flag} must be a positive integer\n\n${usage}`);
-  return number;
-}
-
-function positive(value: string | undefined, fallback: number, flag: string, { orZero = false } = {}): number {
+/**
+ * A numeric option: `fallback` when absent, otherwise a positive number (or zero, with `orZero`; a whole
+ * number, with `integer`), or an error naming the flag.
+ */
+export function parsePositive(
+  value: string | undefined,
+  fallback: number,
+  flag: string,
+  { orZero = false, integer = false, usage = USAGE }: { orZero?: boolean; integer?: boolean; usage?: string } = {},
+): number {
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (!(number > 0 || (orZero && number === 0))) throw new Error(`${flag} must be a ${orZero ? 'non-negative' : 'positive'} number\n\n${USAGE}`);
+  if (!((number > 0 || (orZero && number === 0)) && (!integer || Number.isInteger(number)))) {
+    throw new Error(`${flag} must be a ${orZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}\n\n${usage}`);
+  }
   return number;
 }
 
@@ -119,18 +123,18 @@ export function parseSettings(argv: readonly string[]): RunSettings {
   const algs = parseList(values.algs, ALGORITHMS, '--algs');
   return {
     quick,
-    durationSeconds: positive(values.duration, quick ? 0.4 : 3, '--duration'),
-    rounds: Math.round(positive(values.rounds, quick ? 2 : 5, '--rounds')),
-    warmupSeconds: positive(values.warmup, quick ? 0.3 : 1, '--warmup'),
-    settleSeconds: positive(values.settle, quick ? 0 : 1, '--settle', { orZero: true }),
-    connections: Math.round(positive(values.connections, 10, '--connections')),
+    durationSeconds: parsePositive(values.duration, quick ? 0.4 : 3, '--duration'),
+    rounds: Math.round(parsePositive(values.rounds, quick ? 2 : 5, '--rounds')),
+    warmupSeconds: parsePositive(values.warmup, quick ? 0.3 : 1, '--warmup'),
+    settleSeconds: parsePositive(values.settle, quick ? 0 : 1, '--settle', { orZero: true }),
+    connections: Math.round(parsePositive(values.connections, 10, '--connections')),
     quietWaitBudgetSeconds: quick ? 0 : 300,
     poolSize: 10,
     freshRateGuess: 4000,
     variants: VARIANT_IDS.filter((id) => isReference(id) || only.includes(id) || (id === BASELINE && baselineDir !== undefined)),
     adapters,
     algs,
-    soakMinutes: values['soak-minutes'] === undefined ? undefined : positive(values['soak-minutes'], 10, '--soak-minutes'),
+    soakMinutes: values['soak-minutes'] === undefined ? undefined : parsePositive(values['soak-minutes'], 10, '--soak-minutes'),
     renderFrom: values.render,
     baselineDir,
     narrowed: values.only !== undefined || baselineDir !== undefined || adapters.length < ADAPTERS.length || algs.length < ALGORITHMS.length,
