@@ -10,16 +10,17 @@
  * processes and the median of their figures is reported. Instructions
  * are not time (they leave out cache misses and the kernel's work), but their ratios between variants
  * agree with the throughput runs' on a quiet machine (see BENCHMARKS.md).
- * Run: `npm run bench:instructions -- [--adapters fastify] [--only stepup] [--baseline <dir>]`.
+ * With refused tokens (`--tokens no-mfa`), the challenge path is counted against the refusal floor.
+ * Run: `npm run bench:instructions -- [--adapters fastify] [--only stepup] [--baseline <dir>] [--tokens no-mfa]`.
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { callgrindLauncher, dumpedInstructions } from './callgrind.shared.js';
-import { LocalIssuer } from './issuer.local.js';
+import { LocalIssuer, type TokenKind } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
@@ -27,15 +28,22 @@ import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
 import { median } from './stats.math.js';
 import { serverSpecs } from './variants.registry.js';
 
-/** Variants that answer the route with a 200 (the count needs every request to succeed); the baseline comes with --baseline. */
+/** Variants counted beside the references; the baseline comes with --baseline. */
 const COUNTABLE = VARIANT_IDS.filter((id) => !isReference(id) && id !== 'stepup-baseline');
+const TOKEN_KINDS = ['allowed', 'no-mfa', 'no-scope'] as const satisfies readonly TokenKind[];
+/** The answer every request of a part must get, or the count is of something else. */
+const EXPECTED_STATUS: Record<TokenKind, number> = { allowed: 200, 'no-mfa': 401, 'no-scope': 403 };
 
 const USAGE = `npm run bench:instructions -- [options]
   --adapters <list>   ${ADAPTERS.join(', ')} (default: both)
   --only <ids>        variants besides none and allow-all-guard (default: stepup): ${COUNTABLE.join(', ')}
   --baseline <dir>    also count this build of the library (a copy of dist/) as stepup-baseline
+  --tokens <kind>     ${TOKEN_KINDS.join(', ')} (default allowed). Refused tokens count the challenge
+                      path against a guard that refuses all with one prebuilt exception (the refusal
+                      floor) instead of against none and the allow-all guard
   --requests <n>      requests per counted part (default 4000)
-  --processes <n>     server processes per variant, the median is reported (default 3)`;
+  --processes <n>     server processes per variant, the median is reported (default 3)
+  --keep-dumps <dir>  keep each server's callgrind dumps under <dir>, for callgrind_annotate`;
 
 const WARMUP_PARTS = 3;
 const COUNTED_PARTS = 5;
@@ -65,7 +73,9 @@ function settings(argv: readonly string[]) {
       only: { type: 'string' },
       baseline: { type: 'string' },
       requests: { type: 'string' },
+      tokens: { type: 'string' },
       processes: { type: 'string' },
+      'keep-dumps': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -77,31 +87,37 @@ function settings(argv: readonly string[]) {
   const requests = parsePositive(values.requests, 4000, '--requests', { integer: true, usage: USAGE });
   const processes = parsePositive(values.processes, 3, '--processes', { integer: true, usage: USAGE });
   const only = values.only === undefined ? ['stepup' as const] : parseList(values.only, COUNTABLE, '--only', USAGE);
-  const variants: VariantId[] = ['none', 'allow-all-guard', ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
-  return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests, processes };
+  const [tokens = 'allowed', ...more] = parseList(values.tokens ?? 'allowed', TOKEN_KINDS, '--tokens', USAGE);
+  if (more.length > 0) throw new Error(`--tokens takes one kind\n\n${USAGE}`);
+  const references: VariantId[] = tokens === 'allowed' ? ['none', 'allow-all-guard'] : ['refuse-all-guard'];
+  const variants = [...references, ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
+  return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests, processes, tokens, keepDumps: values['keep-dumps'] };
 }
 
 /**
  * Counts one server. Each part gets a pool minted just before it, sent once (outside the count) so that
  * the part itself only repeats verified tokens: the route's max_age (300 s) outlasts a part, not a run.
  */
-async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): Promise<Count> {
-  const directory = mkdtempSync(join(tmpdir(), 'step-up-callgrind-'));
+async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, requests: number, keepDumps?: string): Promise<Count> {
+  if (keepDumps !== undefined) mkdirSync(keepDumps, { recursive: true });
+  const directory = mkdtempSync(join(keepDumps ?? tmpdir(), `${spec.adapter}-${spec.variant}-`));
   const file = join(directory, 'callgrind.out');
   const launcher = callgrindLauncher(file);
+  const expected = spec.variant === 'refuse-all-guard' ? 401 : EXPECTED_STATUS[tokens];
   // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
   // (timers, idle-time GC) would then weigh twice as much per request.
   const server = await RunningServer.start(spec, { launcher, pinned: false, nodeOptions: NODE_OPTIONS });
   const load = async (pool: readonly string[], amount: number, connections: number) => {
     // Under callgrind a first verification can outlast autocannon's default 10 s timeout.
     const result = await autocannon({ url: `http://127.0.0.1:${server.port}`, connections, amount, timeout: 120, requests: requestsFor({ pool }) });
-    if (result['2xx'] !== amount) throw new Error(`${spec.variant}/${spec.adapter}: ${result['2xx']} of ${amount} requests succeeded`);
+    const answered = result.statusCodeStats?.[`${expected}`]?.count ?? 0;
+    if (answered !== amount) throw new Error(`${spec.variant}/${spec.adapter}: ${answered} of ${amount} requests answered ${expected}`);
     execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
   };
   const parts: number[] = [];
   try {
     for (let part = 1; part <= WARMUP_PARTS + COUNTED_PARTS; part++) {
-      const pool = issuer.mintMany('ES256', 'allowed', POOL_SIZE, `callgrind-${spec.variant}-${spec.adapter}-${part}`);
+      const pool = issuer.mintMany('ES256', tokens, POOL_SIZE, `callgrind-${spec.variant}-${spec.adapter}-${part}`);
       // One connection: autocannon walks the request list per connection, so with several, each would
       // send only the first few tokens here and the rest would be verified inside the counted part.
       await load(pool, POOL_SIZE, 1);
@@ -110,7 +126,7 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, requests: number): P
     }
   } finally {
     await server.stop();
-    rmSync(directory, { recursive: true, force: true });
+    if (keepDumps === undefined) rmSync(directory, { recursive: true, force: true });
   }
   return { adapter: spec.adapter, variant: spec.variant, parts, perRequest: Math.min(...parts.slice(-3)) };
 }
@@ -130,26 +146,26 @@ async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): P
 }
 
 async function main(): Promise<void> {
-  const { requests, processes, ...selection } = settings(process.argv.slice(2));
+  const { requests, processes, tokens, keepDumps, ...selection } = settings(process.argv.slice(2));
   const issuer = await LocalIssuer.start();
   try {
     const specs = serverSpecs(selection, issuer);
     const runs = Array.from({ length: processes }, () => specs).flat();
     console.log(`Counting ${runs.length} servers under callgrind, ${availableParallelism()} at a time (a few minutes each)...`);
-    const counts = await pooled(runs.map((spec) => () => count(spec, issuer, requests)), availableParallelism());
+    const counts = await pooled(runs.map((spec) => () => count(spec, issuer, tokens, requests, keepDumps)), availableParallelism());
     for (const adapter of selection.adapters) {
       const byVariant = selection.variants.map((variant) => {
         const own = counts.filter((entry) => entry.adapter === adapter && entry.variant === variant);
         return { variant, own, perRequest: median(own.map((entry) => entry.perRequest)) };
       });
-      const none = byVariant.find((entry) => entry.variant === 'none')!.perRequest;
+      const reference = byVariant[0]!;
       const figure = (value: number) => Math.round(value).toLocaleString('en');
-      console.log(`\n${adapter}: instructions per request (repeated ES256 tokens), the median over ${processes} processes of each one's least of its last 3 of ${COUNTED_PARTS} parts of ${requests}`);
-      console.log('| Variant | Instructions | × none (none ÷ variant) | Added to none | Each process |');
+      console.log(`\n${adapter}: instructions per request (repeated ES256 tokens: ${tokens}), the median over ${processes} processes of each one's least of its last 3 of ${COUNTED_PARTS} parts of ${requests}`);
+      console.log(`| Variant | Instructions | × ${reference.variant} (${reference.variant} ÷ variant) | Added to ${reference.variant} | Each process |`);
       console.log('| --- | ---: | ---: | ---: | --- |');
       for (const { variant, own, perRequest } of byVariant) {
         const each = own.map((entry) => figure(entry.perRequest)).join(', ');
-        console.log(`| ${variant} | ${figure(perRequest)} | ${(none / perRequest).toFixed(3)} | ${figure(perRequest - none)} | ${each} |`);
+        console.log(`| ${variant} | ${figure(perRequest)} | ${(reference.perRequest / perRequest).toFixed(3)} | ${figure(perRequest - reference.perRequest)} | ${each} |`);
       }
       console.log('\nCounted parts, per process:');
       for (const { variant, own } of byVariant) for (const entry of own) console.log(`- ${variant}: ${entry.parts.map(figure).join(', ')}`);
