@@ -15,7 +15,7 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,7 +43,8 @@ const USAGE = `npm run bench:instructions -- [options]
                       floor) instead of against none and the allow-all guard
   --requests <n>      requests per counted part (default 4000)
   --processes <n>     server processes per variant, the median is reported (default 3)
-  --keep-dumps <dir>  keep each server's callgrind dumps under <dir>, for callgrind_annotate`;
+  --keep-dumps <dir>  keep each server's callgrind dumps and V8 perf map under <dir>, to read with
+                      callgrind_annotate and bench's callgrind.jit (which names the JIT-compiled code)`;
 
 const WARMUP_PARTS = 3;
 const COUNTED_PARTS = 5;
@@ -106,7 +107,9 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, r
   const expected = spec.variant === 'refuse-all-guard' ? 401 : EXPECTED_STATUS[tokens];
   // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
   // (timers, idle-time GC) would then weigh twice as much per request.
-  const server = await RunningServer.start(spec, { launcher, pinned: false, nodeOptions: NODE_OPTIONS });
+  // callgrind names no JIT-compiled function; V8's perf map (/tmp/perf-<pid>.map) lets callgrind.jit.ts name them.
+  const nodeOptions = keepDumps === undefined ? NODE_OPTIONS : [...NODE_OPTIONS, '--perf-basic-prof'];
+  const server = await RunningServer.start(spec, { launcher, pinned: false, nodeOptions });
   const load = async (pool: readonly string[], amount: number, connections: number) => {
     // Under callgrind a first verification can outlast autocannon's default 10 s timeout.
     const result = await autocannon({ url: `http://127.0.0.1:${server.port}`, connections, amount, timeout: 120, requests: requestsFor({ pool }) });
@@ -127,8 +130,17 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, r
   } finally {
     await server.stop();
     if (keepDumps === undefined) rmSync(directory, { recursive: true, force: true });
+    else keepPerfMap(server.pid, directory);
   }
   return { adapter: spec.adapter, variant: spec.variant, parts, perRequest: Math.min(...parts.slice(-3)) };
+}
+
+/** Moves V8's perf map of a stopped server beside its dumps. */
+function keepPerfMap(pid: number, directory: string): void {
+  const map = `/tmp/perf-${pid}.map`;
+  if (!existsSync(map)) return;
+  copyFileSync(map, join(directory, 'perf.map'));
+  rmSync(map);
 }
 
 /** Runs `tasks` with at most `limit` at a time, keeping their order in the result. */
