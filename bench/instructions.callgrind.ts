@@ -36,7 +36,7 @@ const EXPECTED_STATUS: Record<TokenKind, number> = { allowed: 200, 'no-mfa': 401
 
 const USAGE = `npm run bench:instructions -- [options]
   --adapters <list>   ${ADAPTERS.join(', ')} (default: both)
-  --only <ids>        variants besides none and allow-all-guard (default: stepup): ${COUNTABLE.join(', ')}
+  --only <ids>        variants besides the references (default: stepup): ${COUNTABLE.join(', ')}
   --baseline <dir>    also count this build of the library (a copy of dist/) as stepup-baseline
   --tokens <kind>     ${TOKEN_KINDS.join(', ')} (default allowed). Refused tokens count the challenge
                       path against a guard that refuses all with one prebuilt exception (the refusal
@@ -135,7 +135,7 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, r
   return { adapter: spec.adapter, variant: spec.variant, parts, perRequest: Math.min(...parts.slice(-3)) };
 }
 
-/** Moves V8's perf map of a stopped server beside its dumps. */
+/** Moves V8's perf map of a stopped server beside its dumps (V8 writes it to /tmp whatever TMPDIR says). */
 function keepPerfMap(pid: number, directory: string): void {
   const map = `/tmp/perf-${pid}.map`;
   if (!existsSync(map)) return;
