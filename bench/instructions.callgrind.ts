@@ -108,7 +108,9 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, r
   // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
   // (timers, idle-time GC) would then weigh twice as much per request.
   // callgrind names no JIT-compiled function; V8's perf map (/tmp/perf-<pid>.map) lets callgrind.jit.ts name them.
-  const nodeOptions = keepDumps === undefined ? NODE_OPTIONS : [...NODE_OPTIONS, '--perf-basic-prof'];
+  // The flag also starts V8's own log, which would otherwise land in the working directory.
+  const perfMap = ['--perf-basic-prof', `--logfile=${join(directory, 'v8.log')}`, '--no-logfile-per-isolate'];
+  const nodeOptions = keepDumps === undefined ? NODE_OPTIONS : [...NODE_OPTIONS, ...perfMap];
   const server = await RunningServer.start(spec, { launcher, pinned: false, nodeOptions });
   const load = async (pool: readonly string[], amount: number, connections: number) => {
     // Under callgrind a first verification can outlast autocannon's default 10 s timeout.
