@@ -20,8 +20,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { callgrindLauncher, dumpedInstructions } from './callgrind.shared.js';
-import { LocalIssuer, type TokenKind } from './issuer.local.js';
+import { LocalIssuer, TOKEN_KINDS, type TokenKind } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
+import { MODES } from './matrix.rounds.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
 import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
@@ -30,9 +31,8 @@ import { serverSpecs } from './variants.registry.js';
 
 /** Variants counted beside the references; the baseline comes with --baseline. */
 const COUNTABLE = VARIANT_IDS.filter((id) => !isReference(id) && id !== 'stepup-baseline');
-const TOKEN_KINDS = ['allowed', 'no-mfa', 'no-scope'] as const satisfies readonly TokenKind[];
-/** The answer every request of a part must get, or the count is of something else. */
-const EXPECTED_STATUS: Record<TokenKind, number> = { allowed: 200, 'no-mfa': 401, 'no-scope': 403 };
+/** The answer every request of a part must get (as the throughput run expects of the same tokens), or the count is of something else. */
+const expectedStatus = (kind: TokenKind): number => Object.values(MODES).find((mode) => !mode.fresh && mode.kind === kind)!.expect;
 
 const USAGE = `npm run bench:instructions -- [options]
   --adapters <list>   ${ADAPTERS.join(', ')} (default: both)
@@ -100,11 +100,10 @@ function settings(argv: readonly string[]) {
  * the part itself only repeats verified tokens: the route's max_age (300 s) outlasts a part, not a run.
  */
 async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, requests: number, keepDumps?: string): Promise<Count> {
-  if (keepDumps !== undefined) mkdirSync(keepDumps, { recursive: true });
   const directory = mkdtempSync(join(keepDumps ?? tmpdir(), `${spec.adapter}-${spec.variant}-`));
   const file = join(directory, 'callgrind.out');
   const launcher = callgrindLauncher(file);
-  const expected = spec.variant === 'refuse-all-guard' ? 401 : EXPECTED_STATUS[tokens];
+  const expected = spec.variant === 'refuse-all-guard' ? MODES['challenge-401'].expect : expectedStatus(tokens);
   // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
   // (timers, idle-time GC) would then weigh twice as much per request.
   // callgrind names no JIT-compiled function; V8's perf map (/tmp/perf-<pid>.map) lets callgrind.jit.ts name them.
@@ -161,6 +160,7 @@ async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): P
 
 async function main(): Promise<void> {
   const { requests, processes, tokens, keepDumps, ...selection } = settings(process.argv.slice(2));
+  if (keepDumps !== undefined) mkdirSync(keepDumps, { recursive: true });
   const issuer = await LocalIssuer.start();
   try {
     const specs = serverSpecs(selection, issuer);

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { ACR_MFA, type Alg, ALGORITHMS, AUDIENCE, REQUIRED_SCOPE } from './scenario.shared.js';
 
 /** allowed: satisfies the route; no-mfa: single factor (→ 401); no-scope: MFA but no transfer scope (→ 403). */
-export type TokenKind = 'allowed' | 'no-mfa' | 'no-scope';
+export const TOKEN_KINDS = ['allowed', 'no-mfa', 'no-scope'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 const KIND_CLAIMS: Readonly<Record<TokenKind, Readonly<Record<string, unknown>>>> = {
   allowed: { acr: ACR_MFA, amr: ['pwd', 'otp', 'mfa'], scope: `openid ${REQUIRED_SCOPE}` },

@@ -4,7 +4,7 @@
  * token minted on the spot (so the token cache keeps churning); the rest cycle through small pools
  * of allowed, no-MFA (401) and no-scope (403) tokens, re-minted every minute to stay within max_age.
  */
-import type { LocalIssuer, TokenKind } from './issuer.local.js';
+import { type LocalIssuer, TOKEN_KINDS } from './issuer.local.js';
 import { measure } from './load.autocannon.js';
 import { environment, type HeapPoint, type SoakResults } from './results.store.js';
 import { RunningServer } from './servers.pool.js';
@@ -12,14 +12,13 @@ import { RunningServer } from './servers.pool.js';
 const WARMUP_SECONDS = 20;
 const SAMPLE_EVERY_MS = 30_000;
 const REMINT_EVERY_MS = 60_000;
-const POOL_KINDS: readonly TokenKind[] = ['allowed', 'no-mfa', 'no-scope'];
 const POOL_SIZE = 10;
 const MIB = 2 ** 20;
 const CONNECTIONS = 10;
 const WORKLOAD = `1/4 new allowed tokens minted per request, 1/4 each from pools of ${POOL_SIZE} allowed, no-MFA (401), no-scope (403) tokens`;
 
 function mixedFeed(issuer: LocalIssuer): { next: () => string; sent: () => number; stop: () => void } {
-  const mintPools = (): string[][] => POOL_KINDS.map((kind) => issuer.mintMany('ES256', kind, POOL_SIZE, `soak-${kind}-${Date.now()}`));
+  const mintPools = (): string[][] => TOKEN_KINDS.map((kind) => issuer.mintMany('ES256', kind, POOL_SIZE, `soak-${kind}-${Date.now()}`));
   let pools = mintPools();
   const remint = setInterval(() => (pools = mintPools()), REMINT_EVERY_MS);
   let sent = 0;
