@@ -3,16 +3,14 @@
  * the throughput matrix or, with --soak-minutes, the memory soak; saves the results and renders
  * BENCHMARKS.md. `--render <file>` only re-renders from a saved results file.
  */
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { LocalIssuer } from './issuer.local.js';
 import { renderReport } from './report.markdown.js';
 import { loadResults, saveResults } from './results.store.js';
 import { parseSettings } from './settings.cli.js';
+import { pinOrchestrator } from './servers.pool.js';
 import { runSoak } from './soak.memory.js';
 import { runThroughput } from './throughput.run.js';
-
-const ORCHESTRATOR_CORE = 0;
 
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
@@ -21,7 +19,7 @@ async function main(): Promise<void> {
     return;
   }
   if (availableParallelism() < 2) console.warn('Fewer than 2 cores: the load generator and the servers will share one.');
-  execFileSync('taskset', ['-a', '-pc', String(ORCHESTRATOR_CORE), String(process.pid)], { stdio: 'ignore' });
+  pinOrchestrator();
   const issuer = await LocalIssuer.start();
   try {
     const results = settings.soakMinutes === undefined ? await runThroughput(settings, issuer) : await runSoak(settings.soakMinutes, issuer);

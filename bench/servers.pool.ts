@@ -11,8 +11,14 @@ import { type OrchestratorMessage, SERVER_SPEC_ENV, type ServerMessage, type Ser
 const SERVER_ENTRY = fileURLToPath(new URL('./server.main.js', import.meta.url));
 const STOP_GRACE_MS = 3000;
 
-/** Servers (and the micro-benchmark) run on this core; the orchestrator and autocannon on core 0. */
+/** Servers (and the micro-benchmark) run on this core; the orchestrator and autocannon on {@link ORCHESTRATOR_CORE}. */
 export const SERVER_CORE = 1;
+const ORCHESTRATOR_CORE = 0;
+
+/** Pins this process, every thread, to the orchestrator's core; the servers it starts widen their own mask. */
+export function pinOrchestrator(): void {
+  execFileSync('taskset', ['-a', '-pc', String(ORCHESTRATOR_CORE), String(process.pid)], { stdio: 'ignore' });
+}
 
 export interface ServerOptions {
   /** A command that runs Node, e.g. valgrind with its options. */
