@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { callgrindLauncher, dumpedInstructions } from './callgrind.shared.js';
 import { LocalIssuer, TOKEN_KINDS, type TokenKind } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
-import { MODES } from './matrix.rounds.js';
+import { expectedStatus } from './matrix.rounds.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
 import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
@@ -31,8 +31,6 @@ import { serverSpecs } from './variants.registry.js';
 
 /** Variants counted beside the references; the baseline comes with --baseline. */
 const COUNTABLE = VARIANT_IDS.filter((id) => !isReference(id) && id !== 'stepup-baseline');
-/** The answer every request of a part must get (as the throughput run expects of the same tokens), or the count is of something else. */
-const expectedStatus = (kind: TokenKind): number => Object.values(MODES).find((mode) => !mode.fresh && mode.kind === kind)!.expect;
 
 const USAGE = `npm run bench:instructions -- [options]
   --adapters <list>   ${ADAPTERS.join(', ')} (default: both)
@@ -103,7 +101,8 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, r
   const directory = mkdtempSync(join(keepDumps ?? tmpdir(), `${spec.adapter}-${spec.variant}-`));
   const file = join(directory, 'callgrind.out');
   const launcher = callgrindLauncher(file);
-  const expected = spec.variant === 'refuse-all-guard' ? MODES['challenge-401'].expect : expectedStatus(tokens);
+  // Every request of a part must get this answer, or the count is of something else.
+  const expected = expectedStatus(spec.variant, tokens);
   // Unpinned: two servers sharing a core would each run at half speed, and work done per unit of time
   // (timers, idle-time GC) would then weigh twice as much per request.
   // callgrind names no JIT-compiled function; V8's perf map (/tmp/perf-<pid>.map) lets callgrind.jit.ts name them.

@@ -19,6 +19,16 @@ export const MODES = {
   'challenge-403': { label: 'challenge: no scope → 403', kind: 'no-scope', fresh: false, expect: 403 },
 } as const satisfies Record<string, { label: string; kind: TokenKind; fresh: boolean; expect: number }>;
 export type ModeId = keyof typeof MODES;
+
+/**
+ * The status every request with a repeated token of this kind must get from this variant: the references
+ * answer as they always do (the refusal floor 401, the others 200), a protected variant as its mode expects.
+ */
+export function expectedStatus(variant: VariantId, kind: TokenKind): number {
+  if (variant === 'refuse-all-guard') return MODES['challenge-401'].expect;
+  if (isReference(variant)) return MODES.repeated.expect;
+  return Object.values(MODES).find((mode) => !mode.fresh && mode.kind === kind)!.expect;
+}
 const MODE_IDS = Object.keys(MODES) as ModeId[];
 /** Longest wait for a quiet machine before one measurement. */
 const QUIET_WAIT_MAX_MS = 10_000;
