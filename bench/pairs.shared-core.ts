@@ -4,8 +4,9 @@
  * burst lands on whichever server is being measured; here both meet it in the same milliseconds, as the
  * scheduler switches between them every few requests. Each round starts both servers anew, loads them
  * together (one autocannon each, a pool of repeated ES256 tokens of the kind named for that server), and
- * compares the server CPU time each spent per request; the figure is the median over rounds of reference ÷
- * variant. Naming the same server with two token kinds compares its challenge path with its allowed path.
+ * compares the server CPU time each spent per request; the figure is the median over rounds of the
+ * reference's CPU per request over the variant's, read as a throughput ratio (below 1, the variant costs
+ * more). Naming the same server with two token kinds compares its challenge path with its allowed path.
  * The regime is not the throughput run's: every switch evicts the other server's code and data from the
  * core's caches, so a variant pays more for what it touches than when it runs alone. Read its ratios
  * side by side with the A/A pair (`--pair none,none-control`) of the same session, not against the
