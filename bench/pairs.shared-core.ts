@@ -3,7 +3,7 @@
  * noisy VM disturbs far less than the throughput run, whose servers take turns. There, a neighbour's
  * burst lands on whichever server is being measured; here both meet it in the same milliseconds, as the
  * scheduler switches between them every few requests. Each round starts both servers anew, loads them
- * together (one autocannon each, a pool of repeated ES256 tokens of the kind named for that server), and
+ * together (one autocannon each, a pool of repeated tokens of the kind named for that server), and
  * compares the server CPU time each spent per request; the figure is the median over rounds of the
  * reference's CPU per request over the variant's, read as a throughput ratio (below 1, the variant costs
  * more). Naming the same server with two token kinds compares its challenge path with its allowed path.
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { LocalIssuer, TOKEN_KINDS, type TokenKind } from './issuer.local.js';
 import { type Measurement, measure } from './load.autocannon.js';
 import { expectedStatus } from './matrix.rounds.js';
-import { ADAPTERS, VARIANT_IDS, type VariantId } from './scenario.shared.js';
+import { ADAPTERS, ALGORITHMS, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { pinOrchestrator, RunningServer } from './servers.pool.js';
 import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
 import { median, quantile } from './stats.math.js';
@@ -27,6 +27,7 @@ const USAGE = `npm run bench:pairs -- [options]
   --pair <a,b>        the reference, then the variant compared with it (default none,stepup): ${VARIANT_IDS.join(', ')};
                       each may name its tokens as variant:kind, kind one of ${TOKEN_KINDS.join(', ')} (default allowed)
   --adapter <name>    ${ADAPTERS.join(' or ')} (default fastify)
+  --alg <name>        ${ALGORITHMS.join(' or ')} (default ES256)
   --baseline <dir>    the build of the library (a copy of dist/) that stepup-baseline serves
   --rounds <n>        rounds, each with two new server processes (default 10)
   --duration <s>      seconds of load measured per round (default 4), after 2 s unrecorded
@@ -47,6 +48,7 @@ function settings(argv: readonly string[]) {
     options: {
       pair: { type: 'string', default: 'none,stepup' },
       adapter: { type: 'string', default: 'fastify' },
+      alg: { type: 'string', default: 'ES256' },
       baseline: { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
@@ -68,11 +70,14 @@ function settings(argv: readonly string[]) {
   const pair = sides as [Side, Side];
   const [adapter, ...more] = parseList(values.adapter, ADAPTERS, '--adapter', USAGE);
   if (adapter === undefined || more.length > 0) throw new Error(`--adapter takes one adapter\n\n${USAGE}`);
+  const [alg, ...moreAlgs] = parseList(values.alg, ALGORITHMS, '--alg', USAGE);
+  if (alg === undefined || moreAlgs.length > 0) throw new Error(`--alg takes one algorithm\n\n${USAGE}`);
   const baselineDir = parseBaselineDir(values.baseline, USAGE);
   if (pair.some((side) => side.variant === 'stepup-baseline') && baselineDir === undefined) throw new Error(`stepup-baseline needs --baseline <dir>\n\n${USAGE}`);
   return {
     pair,
     adapter,
+    alg,
     baselineDir,
     rounds: parsePositive(values.rounds, 10, '--rounds', { integer: true, usage: USAGE }),
     durationSeconds: parsePositive(values.duration, 4, '--duration', { usage: USAGE }),
@@ -81,16 +86,16 @@ function settings(argv: readonly string[]) {
 }
 
 async function main(): Promise<void> {
-  const { pair, adapter, baselineDir, rounds, durationSeconds, connections } = settings(process.argv.slice(2));
+  const { pair, adapter, alg, baselineDir, rounds, durationSeconds, connections } = settings(process.argv.slice(2));
   pinOrchestrator();
   const issuer = await LocalIssuer.start();
   const perRound: (readonly [Measurement, Measurement])[] = [];
   const [reference, compared] = pair.map((side) => side.label);
   try {
-    const specs = pair.map(({ variant }) => serverSpecs({ variants: [variant], adapters: [adapter], algs: ['ES256'], baselineDir }, issuer)[0]!);
-    console.log(`${compared} beside ${reference} on ${adapter}, both on one core: ${rounds} rounds of ${durationSeconds} s`);
+    const specs = pair.map(({ variant }) => serverSpecs({ variants: [variant], adapters: [adapter], algs: [alg], baselineDir }, issuer)[0]!);
+    console.log(`${compared} beside ${reference} on ${adapter} (${alg}), both on one core: ${rounds} rounds of ${durationSeconds} s`);
     for (let round = 1; round <= rounds; round++) {
-      const pools = pair.map(({ tokens }, index) => issuer.mintMany('ES256', tokens, POOL_SIZE, `pairs-${round}-${index}`));
+      const pools = pair.map(({ tokens }, index) => issuer.mintMany(alg, tokens, POOL_SIZE, `pairs-${round}-${index}`));
       const servers = await RunningServer.startAll(specs, {});
       try {
         // Each round starts the other server's load first.
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
   const ratios = perRound.map(([mine, theirs]) => mine.cpuMicrosPerRequest / theirs.cpuMicrosPerRequest).sort((a, b) => a - b);
   const micros = (index: 0 | 1) => median(perRound.map((results) => results[index].cpuMicrosPerRequest)).toFixed(1);
   const range = (low: number, high: number) => `${low.toFixed(3)}–${high.toFixed(3)}`;
-  console.log(`\n| Pair (${adapter}, ES256, ${rounds} rounds) | ${reference} CPU µs/req | ${compared} CPU µs/req | ${reference} ÷ ${compared} | Quartiles | Range |`);
+  console.log(`\n| Pair (${adapter}, ${alg}, ${rounds} rounds) | ${reference} CPU µs/req | ${compared} CPU µs/req | ${reference} ÷ ${compared} | Quartiles | Range |`);
   console.log('| --- | ---: | ---: | ---: | --- | --- |');
   console.log(
     `| ${compared} beside ${reference} | ${micros(0)} | ${micros(1)} | **${median(ratios).toFixed(3)}** | ` +
