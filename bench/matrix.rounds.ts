@@ -29,6 +29,7 @@ export function expectedStatus(variant: VariantId, kind: TokenKind): number {
   if (isReference(variant)) return MODES.repeated.expect;
   return Object.values(MODES).find((mode) => !mode.fresh && mode.kind === kind)!.expect;
 }
+
 const MODE_IDS = Object.keys(MODES) as ModeId[];
 /** Longest wait for a quiet machine before one measurement. */
 const QUIET_WAIT_MAX_MS = 10_000;

@@ -116,9 +116,10 @@ async function main(): Promise<void> {
         });
         perRound.push(results);
         const steal = Math.max(...results.map((result) => result.stealShare));
-        const [mine, theirs] = results.map((result) => result.cpuMicrosPerRequest) as [number, number];
+        const [referenceMicros, comparedMicros] = results.map((result) => result.cpuMicrosPerRequest) as [number, number];
         console.log(
-          `round ${round}/${rounds}: ${reference} ${mine.toFixed(1)} µs/req, ${compared} ${theirs.toFixed(1)} µs/req, ratio ${(mine / theirs).toFixed(3)}` +
+          `round ${round}/${rounds}: ${reference} ${referenceMicros.toFixed(1)} µs/req, ${compared} ${comparedMicros.toFixed(1)} µs/req, ` +
+            `ratio ${(referenceMicros / comparedMicros).toFixed(3)}` +
             (steal > 0.1 ? ` (steal ${(steal * 100).toFixed(0)} % of a core)` : ''),
         );
       } finally {
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
   } finally {
     await issuer.close();
   }
-  const ratios = perRound.map(([mine, theirs]) => mine.cpuMicrosPerRequest / theirs.cpuMicrosPerRequest).sort((a, b) => a - b);
+  const ratios = perRound.map(([ofReference, ofCompared]) => ofReference.cpuMicrosPerRequest / ofCompared.cpuMicrosPerRequest).sort((a, b) => a - b);
   const micros = (index: 0 | 1) => median(perRound.map((results) => results[index].cpuMicrosPerRequest)).toFixed(1);
   const range = (low: number, high: number) => `${low.toFixed(3)}–${high.toFixed(3)}`;
   console.log(`\n| Pair (${adapter}, ${alg}, ${rounds} rounds) | ${reference} CPU µs/req | ${compared} CPU µs/req | ${reference} ÷ ${compared} | Quartiles | Range |`);
