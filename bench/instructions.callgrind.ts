@@ -25,7 +25,7 @@ import { requestsFor } from './load.autocannon.js';
 import { expectedStatus } from './matrix.rounds.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { RunningServer } from './servers.pool.js';
-import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
+import { parseBaselineDir, parseList, parseOne, parsePositive } from './settings.cli.js';
 import { median } from './stats.math.js';
 import { serverSpecs } from './variants.registry.js';
 
@@ -86,8 +86,7 @@ function settings(argv: readonly string[]) {
   const requests = parsePositive(values.requests, 4000, '--requests', { integer: true, usage: USAGE });
   const processes = parsePositive(values.processes, 3, '--processes', { integer: true, usage: USAGE });
   const only = values.only === undefined ? ['stepup' as const] : parseList(values.only, COUNTABLE, '--only', USAGE);
-  const [tokens = 'allowed', ...more] = parseList(values.tokens ?? 'allowed', TOKEN_KINDS, '--tokens', USAGE);
-  if (more.length > 0) throw new Error(`--tokens takes one kind\n\n${USAGE}`);
+  const tokens = parseOne(values.tokens ?? 'allowed', TOKEN_KINDS, '--tokens', USAGE);
   const references: VariantId[] = tokens === 'allowed' ? ['none', 'allow-all-guard'] : ['refuse-all-guard'];
   const variants = [...references, ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
   return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests, processes, tokens, keepDumps: values['keep-dumps'] };

@@ -19,7 +19,7 @@ import { type Measurement, measure } from './load.autocannon.js';
 import { expectedStatus } from './matrix.rounds.js';
 import { ADAPTERS, ALGORITHMS, VARIANT_IDS, type VariantId } from './scenario.shared.js';
 import { pinOrchestrator, RunningServer } from './servers.pool.js';
-import { parseBaselineDir, parseList, parsePositive } from './settings.cli.js';
+import { parseBaselineDir, parseOne, parsePositive } from './settings.cli.js';
 import { median, quantile } from './stats.math.js';
 import { serverSpecs } from './variants.registry.js';
 
@@ -62,22 +62,20 @@ function settings(argv: readonly string[]) {
   }
   const sides = values.pair.split(',').map((side): Side => {
     const [variant = '', tokens = 'allowed'] = side.trim().split(':');
-    const [known] = parseList(variant, VARIANT_IDS, '--pair', USAGE);
-    const [kind] = parseList(tokens, TOKEN_KINDS, '--pair', USAGE);
-    return { variant: known!, tokens: kind!, label: tokens === 'allowed' ? variant : `${variant} (${tokens})` };
+    return {
+      variant: parseOne(variant, VARIANT_IDS, '--pair', USAGE),
+      tokens: parseOne(tokens, TOKEN_KINDS, '--pair', USAGE),
+      label: tokens === 'allowed' ? variant : `${variant} (${tokens})`,
+    };
   });
   if (sides.length !== 2) throw new Error(`--pair takes two variants, the reference first\n\n${USAGE}`);
   const pair = sides as [Side, Side];
-  const [adapter, ...more] = parseList(values.adapter, ADAPTERS, '--adapter', USAGE);
-  if (adapter === undefined || more.length > 0) throw new Error(`--adapter takes one adapter\n\n${USAGE}`);
-  const [alg, ...moreAlgs] = parseList(values.alg, ALGORITHMS, '--alg', USAGE);
-  if (alg === undefined || moreAlgs.length > 0) throw new Error(`--alg takes one algorithm\n\n${USAGE}`);
   const baselineDir = parseBaselineDir(values.baseline, USAGE);
   if (pair.some((side) => side.variant === 'stepup-baseline') && baselineDir === undefined) throw new Error(`stepup-baseline needs --baseline <dir>\n\n${USAGE}`);
   return {
     pair,
-    adapter,
-    alg,
+    adapter: parseOne(values.adapter, ADAPTERS, '--adapter', USAGE),
+    alg: parseOne(values.alg, ALGORITHMS, '--alg', USAGE),
     baselineDir,
     rounds: parsePositive(values.rounds, 10, '--rounds', { integer: true, usage: USAGE }),
     durationSeconds: parsePositive(values.duration, 4, '--duration', { usage: USAGE }),

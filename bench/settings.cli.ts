@@ -64,6 +64,13 @@ export function parseList<T extends string>(value: string | undefined, allowed: 
   return allowed.filter((item) => picked.includes(item));
 }
 
+/** Exactly one of `allowed`, or an error naming the flag. */
+export function parseOne<T extends string>(value: string, allowed: readonly T[], flag: string, usage = USAGE): T {
+  const [one, ...more] = parseList(value, allowed, flag, usage);
+  if (one === undefined || more.length > 0) throw new Error(`${flag} takes one of ${allowed.join(', ')}\n\n${usage}`);
+  return one;
+}
+
 /** `--baseline`: the absolute path of a built copy of the library, checked to hold its `index.js`. */
 export function parseBaselineDir(value: string | undefined, usage = USAGE): string | undefined {
   if (value === undefined) return undefined;
