@@ -22,11 +22,14 @@ class AllowAllGuard implements CanActivate {
   }
 }
 
-/** Refuses the way StepUpGuard does: with a rejected promise rather than a throw. */
+/** Refuses the way StepUpGuard does: with one rejected promise, built and marked handled once, rather than a throw. */
+const REJECTED = Promise.reject(REFUSAL);
+REJECTED.catch(() => undefined);
+
 @Injectable()
 class RefuseAllGuard implements CanActivate {
   canActivate(): Promise<boolean> {
-    return Promise.reject(REFUSAL);
+    return REJECTED;
   }
 }
 

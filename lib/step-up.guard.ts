@@ -115,7 +115,7 @@ function refusalFor(failure: PolicyFailure): HttpException {
 export class StepUpGuard implements CanActivate {
   private readonly logger = new Logger(StepUpGuard.name);
   private readonly routes = new WeakMap<Function, WeakMap<Function, GuardedRoute | typeof OPEN>>();
-  private readonly refusals = new WeakMap<PolicyFailure, HttpException>();
+  private readonly refusals = new WeakMap<PolicyFailure, Promise<never>>();
   /** Decisions on the claims of cached tokens: a repeat costs two comparisons of the clock. */
   private readonly decisions: PolicyDecisions;
 
@@ -172,7 +172,7 @@ export class StepUpGuard implements CanActivate {
    * each get a hidden class of their own, every property added to one costs microseconds.
    */
   private authorize(request: StepUpRequest, claims: AccessTokenClaims, route: GuardedRoute, result: PolicyResult): true | Promise<never> {
-    if (!result.allowed) return Promise.reject(this.refusal(result.failure));
+    if (!result.allowed) return this.refusal(result.failure);
     if (route.readsClaims) attachClaims(request, claims);
     if (this.options.requestProperty !== false) request[this.options.requestProperty] = claims;
     return true;
@@ -199,12 +199,18 @@ export class StepUpGuard implements CanActivate {
   }
 
   /**
-   * The exception for a policy failure. The policy core returns the same failure object for the same
-   * route and failing rule, so each exception is built once and then reused: the challenge path allocates nothing.
+   * The refusal for a policy failure. The policy core returns the same failure object for the same route
+   * and failing rule, so each refusal is built once and then reused: the challenge path allocates nothing.
+   * It is marked handled as it is built: a new rejected promise costs two calls from V8 into Node's
+   * unhandled-rejection tracking (one when it rejects with no handler, one when Nest's `await` adds one).
    */
-  private refusal(failure: PolicyFailure): HttpException {
+  private refusal(failure: PolicyFailure): Promise<never> {
     let refusal = this.refusals.get(failure);
-    if (!refusal) this.refusals.set(failure, (refusal = withoutStackTrace(() => refusalFor(failure))));
+    if (!refusal) {
+      refusal = Promise.reject(withoutStackTrace(() => refusalFor(failure)));
+      refusal.catch(() => undefined);
+      this.refusals.set(failure, refusal);
+    }
     return refusal;
   }
 

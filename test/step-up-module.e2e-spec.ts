@@ -297,6 +297,35 @@ describe('registering the guard yourself', () => {
     await moduleRef.close();
   });
 
+  it('answers a repeated refusal with the one rejected promise it built for that failure', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [StepUpModule.forRoot(issuer.moduleOptions)],
+      controllers: [OrderedController],
+    }).compile();
+    await moduleRef.init();
+    const guard = moduleRef.get(StepUpGuard);
+    const authorization = `Bearer ${await issuer.sign({ acr: '0' })}`;
+    const context = () =>
+      ({
+        getType: () => 'http',
+        getClass: () => OrderedController,
+        getHandler: () => OrderedController.prototype.ordered,
+        getArgByIndex: () => ({ headers: { authorization }, url: '/ordered' }),
+      }) as unknown as ExecutionContext;
+    try {
+      const verified = guard.canActivate(context());
+      const refusal = await Promise.resolve(verified).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(StepUpRequiredException);
+      const repeated = guard.canActivate(context());
+      const again = guard.canActivate(context());
+      await expect(repeated).rejects.toBe(refusal);
+      await expect(again).rejects.toBe(refusal);
+      expect(again).toBe(repeated);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   it('lets a handler throw StepUpRequiredException for a transaction-specific rule', () => {
     const exception = new StepUpRequiredException({ acrValues: [ACR_MFA], maxAge: 0, description: 'Transfers above 1000 need a fresh MFA' });
     expect(exception.getStatus()).toBe(401);
