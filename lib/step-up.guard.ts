@@ -94,6 +94,17 @@ function authorizationValues(request: StepUpRequest): string | string[] | undefi
   return request.headers.authorization;
 }
 
+/**
+ * A refusal that any number of requests can return. It is marked handled as it is built: a new rejected
+ * promise costs two calls from V8 into Node's unhandled-rejection tracking (one when it rejects with no
+ * handler, one when Nest's `await` adds one).
+ */
+function reusableRefusal(exception: HttpException): Promise<never> {
+  const refusal = Promise.reject(exception);
+  refusal.catch(() => undefined);
+  return refusal;
+}
+
 function refusalFor(failure: PolicyFailure): HttpException {
   const details = { code: `ERR_${failure.error.toUpperCase()}`, claim: failure.claim, reason: failure.reason };
   switch (failure.error) {
@@ -116,6 +127,7 @@ export class StepUpGuard implements CanActivate {
   private readonly logger = new Logger(StepUpGuard.name);
   private readonly routes = new WeakMap<Function, WeakMap<Function, GuardedRoute | typeof OPEN>>();
   private readonly refusals = new WeakMap<PolicyFailure, Promise<never>>();
+  private readonly unauthenticated = reusableRefusal(withoutStackTrace(() => new AuthenticationRequiredException()));
   /** Decisions on the claims of cached tokens: a repeat costs two comparisons of the clock. */
   private readonly decisions: PolicyDecisions;
 
@@ -132,6 +144,7 @@ export class StepUpGuard implements CanActivate {
     if (route === OPEN) return true;
     const request = this.getRequest(context);
     const token = this.getToken(request);
+    if (token === undefined) return this.unauthenticated;
     const now = Date.now() / 1000;
     // A token verified before takes the synchronous path: no syntax scan, no signature work.
     const cached = this.authenticator.cached(token, now);
@@ -154,13 +167,17 @@ export class StepUpGuard implements CanActivate {
     return context.getArgByIndex<StepUpRequest>(0);
   }
 
-  /** The bearer token from the `Authorization` header. Tokens in the query string are refused (RFC 6750 §2.3). */
-  protected getToken(request: StepUpRequest): string {
+  /**
+   * The bearer token from the `Authorization` header, or undefined when the request carries none: the guard
+   * then answers 401 with the bare challenge (RFC 6750 §3.1). Throws for a token sent in a way RFC 6750
+   * does not allow: in the query string (§2.3), in several `Authorization` headers, or malformed.
+   */
+  protected getToken(request: StepUpRequest): string | undefined {
     if (request.url !== undefined && hasQueryToken(request.url)) {
       throw withoutStackTrace(() => new InvalidRequestException('Send the access token in the Authorization header, not in the URL'));
     }
     const credentials = readBearerCredentials(authorizationValues(request), this.options.maxTokenLength);
-    if (credentials.kind === 'none') throw withoutStackTrace(() => new AuthenticationRequiredException());
+    if (credentials.kind === 'none') return undefined;
     if (credentials.kind === 'malformed') throw withoutStackTrace(() => new InvalidRequestException(credentials.description));
     return credentials.token;
   }
@@ -201,16 +218,10 @@ export class StepUpGuard implements CanActivate {
   /**
    * The refusal for a policy failure. The policy core returns the same failure object for the same route
    * and failing rule, so each refusal is built once and then reused: the challenge path allocates nothing.
-   * It is marked handled as it is built: a new rejected promise costs two calls from V8 into Node's
-   * unhandled-rejection tracking (one when it rejects with no handler, one when Nest's `await` adds one).
    */
   private refusal(failure: PolicyFailure): Promise<never> {
     let refusal = this.refusals.get(failure);
-    if (!refusal) {
-      refusal = Promise.reject(withoutStackTrace(() => refusalFor(failure)));
-      refusal.catch(() => undefined);
-      this.refusals.set(failure, refusal);
-    }
+    if (!refusal) this.refusals.set(failure, (refusal = reusableRefusal(withoutStackTrace(() => refusalFor(failure)))));
     return refusal;
   }
 

@@ -14,6 +14,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import {
   ACR_MFA,
+  AuthenticationRequiredException,
   RequireScope,
   RequireStepUp,
   StepUpClaims,
@@ -297,30 +298,32 @@ describe('registering the guard yourself', () => {
     await moduleRef.close();
   });
 
-  it('answers a repeated refusal with the one rejected promise it built for that failure', async () => {
+  it('answers repeated refusals with one rejected promise per kind: no token, and each policy failure', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [StepUpModule.forRoot(issuer.moduleOptions)],
       controllers: [OrderedController],
     }).compile();
     await moduleRef.init();
     const guard = moduleRef.get(StepUpGuard);
-    const authorization = `Bearer ${await issuer.sign({ acr: '0' })}`;
-    const context = () =>
+    const context = (headers: Record<string, string>) =>
       ({
         getType: () => 'http',
         getClass: () => OrderedController,
         getHandler: () => OrderedController.prototype.ordered,
-        getArgByIndex: () => ({ headers: { authorization }, url: '/ordered' }),
+        getArgByIndex: () => ({ headers, url: '/ordered' }),
       }) as unknown as ExecutionContext;
+    const refuseTwice = async (headers: Record<string, string>) => {
+      const [first, second] = [guard.canActivate(context(headers)), guard.canActivate(context(headers))];
+      const refusal = await Promise.resolve(first).catch((error: unknown) => error);
+      await expect(second).rejects.toBe(refusal);
+      expect(second).toBe(first);
+      return refusal;
+    };
     try {
-      const verified = guard.canActivate(context());
-      const refusal = await Promise.resolve(verified).catch((error: unknown) => error);
-      expect(refusal).toBeInstanceOf(StepUpRequiredException);
-      const repeated = guard.canActivate(context());
-      const again = guard.canActivate(context());
-      await expect(repeated).rejects.toBe(refusal);
-      await expect(again).rejects.toBe(refusal);
-      expect(again).toBe(repeated);
+      expect(await refuseTwice({})).toBeInstanceOf(AuthenticationRequiredException);
+      const authorization = `Bearer ${await issuer.sign({ acr: '0' })}`;
+      await expect(guard.canActivate(context({ authorization }))).rejects.toBeInstanceOf(StepUpRequiredException); // verified once
+      expect(await refuseTwice({ authorization })).toBeInstanceOf(StepUpRequiredException);
     } finally {
       await moduleRef.close();
     }
