@@ -10,7 +10,7 @@
  * processes and the median of their figures is reported. Instructions
  * are not time (they leave out cache misses and the kernel's work), but their ratios between variants
  * agree with the throughput runs' on a quiet machine (see BENCHMARKS.md).
- * With refused tokens (`--tokens no-mfa`), the challenge path is counted against the refusal floor.
+ * With a refused kind (`--tokens no-mfa`, `no-scope` or `anonymous`), the challenge path is counted against the refusal floor.
  * Run: `npm run bench:instructions -- [--adapters fastify] [--only stepup] [--baseline <dir>] [--tokens no-mfa]`.
  */
 import autocannon from 'autocannon';
@@ -20,7 +20,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { callgrindLauncher, dumpedInstructions } from './callgrind.shared.js';
-import { LocalIssuer, TOKEN_KINDS, type TokenKind } from './issuer.local.js';
+import { LocalIssuer, REQUEST_KINDS, type RequestKind } from './issuer.local.js';
 import { requestsFor } from './load.autocannon.js';
 import { expectedStatus } from './matrix.rounds.js';
 import { ADAPTERS, type Adapter, isReference, type ServerSpec, VARIANT_IDS, type VariantId } from './scenario.shared.js';
@@ -36,7 +36,7 @@ const USAGE = `npm run bench:instructions -- [options]
   --adapters <list>   ${ADAPTERS.join(', ')} (default: both)
   --only <ids>        variants besides the references (default: stepup): ${COUNTABLE.join(', ')}
   --baseline <dir>    also count this build of the library (a copy of dist/) as stepup-baseline
-  --tokens <kind>     ${TOKEN_KINDS.join(', ')} (default allowed). Refused tokens count the challenge
+  --tokens <kind>     ${REQUEST_KINDS.join(', ')} (default allowed). A refused kind counts the challenge
                       path against a guard that refuses all with one prebuilt exception (the refusal
                       floor) instead of against none and the allow-all guard
   --requests <n>      requests per counted part (default 4000)
@@ -86,7 +86,7 @@ function settings(argv: readonly string[]) {
   const requests = parsePositive(values.requests, 4000, '--requests', { integer: true, usage: USAGE });
   const processes = parsePositive(values.processes, 3, '--processes', { integer: true, usage: USAGE });
   const only = values.only === undefined ? ['stepup' as const] : parseList(values.only, COUNTABLE, '--only', USAGE);
-  const tokens = parseOne(values.tokens ?? 'allowed', TOKEN_KINDS, '--tokens', USAGE);
+  const tokens = parseOne(values.tokens ?? 'allowed', REQUEST_KINDS, '--tokens', USAGE);
   const references: VariantId[] = tokens === 'allowed' ? ['none', 'allow-all-guard'] : ['refuse-all-guard'];
   const variants = [...references, ...only, ...(baselineDir === undefined ? [] : (['stepup-baseline'] as const))];
   return { adapters: parseList(values.adapters, ADAPTERS, '--adapters', USAGE), variants, algs: ['ES256' as const], baselineDir, requests, processes, tokens, keepDumps: values['keep-dumps'] };
@@ -96,7 +96,7 @@ function settings(argv: readonly string[]) {
  * Counts one server. Each part gets a pool minted just before it, sent once (outside the count) so that
  * the part itself only repeats verified tokens: the route's max_age (300 s) outlasts a part, not a run.
  */
-async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, requests: number, keepDumps?: string): Promise<Count> {
+async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: RequestKind, requests: number, keepDumps?: string): Promise<Count> {
   const directory = mkdtempSync(join(keepDumps ?? tmpdir(), `${spec.adapter}-${spec.variant}-`));
   const file = join(directory, 'callgrind.out');
   const launcher = callgrindLauncher(file);
@@ -119,7 +119,7 @@ async function count(spec: ServerSpec, issuer: LocalIssuer, tokens: TokenKind, r
   const parts: number[] = [];
   try {
     for (let part = 1; part <= WARMUP_PARTS + COUNTED_PARTS; part++) {
-      const pool = issuer.mintMany('ES256', tokens, POOL_SIZE, `callgrind-${spec.variant}-${spec.adapter}-${part}`);
+      const pool = issuer.pool('ES256', tokens, POOL_SIZE, `callgrind-${spec.variant}-${spec.adapter}-${part}`);
       // One connection: autocannon walks the request list per connection, so with several, each would
       // send only the first few tokens here and the rest would be verified inside the counted part.
       await load(pool, POOL_SIZE, 1);

@@ -11,6 +11,11 @@ import { ACR_MFA, type Alg, ALGORITHMS, AUDIENCE, REQUIRED_SCOPE } from './scena
 /** allowed: satisfies the route; no-mfa: single factor (→ 401); no-scope: MFA but no transfer scope (→ 403). */
 export const TOKEN_KINDS = ['allowed', 'no-mfa', 'no-scope'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
+/** What a request carries: a token of one kind, or, anonymous, no credentials at all (→ 401, the bare challenge). */
+export const REQUEST_KINDS = [...TOKEN_KINDS, 'anonymous'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+/** In a pool of tokens: a request sent without an `Authorization` header. */
+export const NO_TOKEN = '';
 
 const KIND_CLAIMS: Readonly<Record<TokenKind, Readonly<Record<string, unknown>>>> = {
   allowed: { acr: ACR_MFA, amr: ['pwd', 'otp', 'mfa'], scope: `openid ${REQUIRED_SCOPE}` },
@@ -82,6 +87,11 @@ export class LocalIssuer {
 
   mintMany(alg: Alg, kind: TokenKind, count: number, tag: string): string[] {
     return Array.from({ length: count }, (_, index) => this.mint(alg, kind, `${tag}-${index}`));
+  }
+
+  /** A pool of requests' tokens: `count` new tokens of a token kind, or the one anonymous request. */
+  pool(alg: Alg, kind: RequestKind, count: number, tag: string): string[] {
+    return kind === 'anonymous' ? [NO_TOKEN] : this.mintMany(alg, kind, count, tag);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 /** One load measurement with autocannon against one server process, with its CPU cost. */
 import autocannon from 'autocannon';
 import { type CoreTimes, coreTimes, processCpuMicros } from './cpu.proc.js';
+import { NO_TOKEN } from './issuer.local.js';
 import { ROUTE } from './scenario.shared.js';
 import { quantile } from './stats.math.js';
 
@@ -42,8 +43,12 @@ export interface Measurement {
   readonly errors: number;
 }
 
+/** The request headers that send a token ({@link NO_TOKEN}: none). */
+export function bearer(token: string): Record<string, string> {
+  return token === NO_TOKEN ? {} : { authorization: `Bearer ${token}` };
+}
+
 export function requestsFor(feed: TokenFeed): autocannon.Request[] {
-  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   if ('pool' in feed) return feed.pool.map((token) => ({ method: 'GET', path: ROUTE, headers: bearer(token) }));
   return [{ method: 'GET', path: ROUTE, setupRequest: (request) => ({ ...request, headers: bearer(feed.next()) }) }];
 }

@@ -5,7 +5,7 @@
  * odd rounds so no variant always runs first or last. Tokens are minted per (round, pass, algorithm,
  * mode) block, so their auth_time stays well inside max_age (300 s) however long the run.
  */
-import type { LocalIssuer, TokenKind } from './issuer.local.js';
+import type { LocalIssuer, RequestKind } from './issuer.local.js';
 import { awaitQuiet, type LoadOptions, type Measurement, measure, type TokenFeed } from './load.autocannon.js';
 import { type Adapter, type Alg, isReference, type ServerSpec, type VariantId } from './scenario.shared.js';
 import type { RunningServer } from './servers.pool.js';
@@ -17,14 +17,15 @@ export const MODES = {
   fresh: { label: 'new token per request', kind: 'allowed', fresh: true, expect: 200 },
   'challenge-401': { label: 'challenge: no MFA → 401', kind: 'no-mfa', fresh: false, expect: 401 },
   'challenge-403': { label: 'challenge: no scope → 403', kind: 'no-scope', fresh: false, expect: 403 },
-} as const satisfies Record<string, { label: string; kind: TokenKind; fresh: boolean; expect: number }>;
+  'challenge-anonymous': { label: 'challenge: no token → 401', kind: 'anonymous', fresh: false, expect: 401 },
+} as const satisfies Record<string, { label: string; kind: RequestKind; fresh: boolean; expect: number }>;
 export type ModeId = keyof typeof MODES;
 
 /**
  * The status every request with a repeated token of this kind must get from this variant: the references
  * answer as they always do (the refusal floor 401, the others 200), a protected variant as its mode expects.
  */
-export function expectedStatus(variant: VariantId, kind: TokenKind): number {
+export function expectedStatus(variant: VariantId, kind: RequestKind): number {
   if (variant === 'refuse-all-guard') return MODES['challenge-401'].expect;
   if (isReference(variant)) return MODES.repeated.expect;
   return Object.values(MODES).find((mode) => !mode.fresh && mode.kind === kind)!.expect;
@@ -99,7 +100,7 @@ export class Matrix {
     const size = fresh
       ? Math.ceil((this.freshRate.get(alg) ?? this.settings.freshRateGuess) * (settle + load.durationSeconds) * FRESH_POOL_MARGIN)
       : this.settings.poolSize;
-    const tokens = this.issuer.mintMany(alg, kind, size, `r${round}-${record ? 'measure' : 'warm'}-${alg}-${mode}`);
+    const tokens = this.issuer.pool(alg, kind, size, `r${round}-${record ? 'measure' : 'warm'}-${alg}-${mode}`);
     for (const server of servers) {
       const { feed, served } = fresh ? cursor(tokens) : { feed: { pool: tokens }, served: () => 0 };
       const quietWaitMs = record ? await awaitQuiet(Math.min(QUIET_WAIT_MAX_MS, this.quietWaitLeftMs)) : 0;

@@ -14,7 +14,7 @@
  * `--pair stepup,stepup:no-mfa` for the challenge path.
  */
 import { parseArgs } from 'node:util';
-import { LocalIssuer, TOKEN_KINDS, type TokenKind } from './issuer.local.js';
+import { LocalIssuer, REQUEST_KINDS, type RequestKind } from './issuer.local.js';
 import { type Measurement, measure } from './load.autocannon.js';
 import { expectedStatus } from './matrix.rounds.js';
 import { ADAPTERS, ALGORITHMS, VARIANT_IDS, type VariantId } from './scenario.shared.js';
@@ -25,7 +25,7 @@ import { serverSpecs } from './variants.registry.js';
 
 const USAGE = `npm run bench:pairs -- [options]
   --pair <a,b>        the reference, then the variant compared with it (default none,stepup): ${VARIANT_IDS.join(', ')};
-                      each may name its tokens as variant:kind, kind one of ${TOKEN_KINDS.join(', ')} (default allowed)
+                      each may name its tokens as variant:kind, kind one of ${REQUEST_KINDS.join(', ')} (default allowed)
   --adapter <name>    ${ADAPTERS.join(' or ')} (default fastify)
   --alg <name>        ${ALGORITHMS.join(' or ')} (default ES256)
   --baseline <dir>    the build of the library (a copy of dist/) that stepup-baseline serves
@@ -38,7 +38,7 @@ const POOL_SIZE = 10;
 
 interface Side {
   readonly variant: VariantId;
-  readonly tokens: TokenKind;
+  readonly tokens: RequestKind;
   readonly label: string;
 }
 
@@ -64,7 +64,7 @@ function settings(argv: readonly string[]) {
     const [variant = '', tokens = 'allowed'] = side.trim().split(':');
     return {
       variant: parseOne(variant, VARIANT_IDS, '--pair', USAGE),
-      tokens: parseOne(tokens, TOKEN_KINDS, '--pair', USAGE),
+      tokens: parseOne(tokens, REQUEST_KINDS, '--pair', USAGE),
       label: tokens === 'allowed' ? variant : `${variant} (${tokens})`,
     };
   });
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const specs = pair.map(({ variant }) => serverSpecs({ variants: [variant], adapters: [adapter], algs: [alg], baselineDir }, issuer)[0]!);
     console.log(`${compared} beside ${reference} on ${adapter} (${alg}), both on one core: ${rounds} rounds of ${durationSeconds} s`);
     for (let round = 1; round <= rounds; round++) {
-      const pools = pair.map(({ tokens }, index) => issuer.mintMany(alg, tokens, POOL_SIZE, `pairs-${round}-${index}`));
+      const pools = pair.map(({ tokens }, index) => issuer.pool(alg, tokens, POOL_SIZE, `pairs-${round}-${index}`));
       const servers = await RunningServer.startAll(specs, {});
       try {
         // Each round starts the other server's load first.

@@ -94,12 +94,12 @@ function behaviourTable(checks: readonly BehaviourCheck[]): string {
   const es256 = checks.filter((c) => c.server.alg === 'ES256' && !isReference(c.server.variant));
   const servers = [...new Set(es256.map((c) => `${c.server.variant}|${c.server.adapter}`))];
   return table(
-    ['Variant', 'Adapter', 'MFA + scope', 'no MFA', 'no scope'],
-    'lllll',
+    ['Variant', 'Adapter', 'MFA + scope', 'no MFA', 'no scope', 'no token'],
+    'llllll',
     servers.map((key) => {
       const own = es256.filter((c) => `${c.server.variant}|${c.server.adapter}` === key);
       const { variant, adapter } = own[0]!.server;
-      return [VARIANTS[variant].label, adapter, checkCell(own, 'repeated'), checkCell(own, 'challenge-401'), checkCell(own, 'challenge-403')];
+      return [VARIANTS[variant].label, adapter, checkCell(own, 'repeated'), checkCell(own, 'challenge-401'), checkCell(own, 'challenge-403'), checkCell(own, 'challenge-anonymous')];
     }),
   );
 }

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LocalIssuer } from './issuer.local.js';
+import { bearer } from './load.autocannon.js';
 import { Matrix, measurementsPerRound, MODES, type ModeId } from './matrix.rounds.js';
 import { type BehaviourCheck, environment, type MicroResult, type ThroughputResults } from './results.store.js';
 import { ROUTE } from './scenario.shared.js';
@@ -26,8 +27,8 @@ async function check(server: RunningServer, issuer: LocalIssuer): Promise<Behavi
   const modes = (Object.keys(MODES) as ModeId[]).filter((mode) => mode !== 'fresh');
   return Promise.all(
     modes.map(async (mode) => {
-      const token = issuer.mint(server.spec.alg, MODES[mode].kind, `check-${mode}`);
-      const response = await fetch(`http://127.0.0.1:${server.port}${ROUTE}`, { headers: { authorization: `Bearer ${token}` } });
+      const [token] = issuer.pool(server.spec.alg, MODES[mode].kind, 1, `check-${mode}`);
+      const response = await fetch(`http://127.0.0.1:${server.port}${ROUTE}`, { headers: bearer(token!) });
       await response.arrayBuffer();
       return { server: server.spec, mode, status: response.status, challenge: response.headers.get('www-authenticate') };
     }),
