@@ -1,10 +1,21 @@
 import type { IncomingMessage } from 'node:http';
-import { ACR_MFA, parseStepUpChallenge } from 'nestjs-step-up';
+import { Injectable } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ACR_MFA, parseStepUpChallenge, StepUpGuard, type StepUpRequest } from 'nestjs-step-up';
 import { TestIssuer } from './support/test-issuer.js';
-import { PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
+import { AdminController, BankController, PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const MFA = { acr: ACR_MFA, amr: ['mfa', 'otp'] };
+
+/** README's recipe: behind a gateway that forwards the access token in a header of its own. */
+@Injectable()
+class ForwardedTokenGuard extends StepUpGuard {
+  protected override getToken(request: StepUpRequest): string | undefined {
+    const forwarded = request.headers['x-forwarded-access-token'];
+    return typeof forwarded === 'string' ? forwarded : super.getToken(request);
+  }
+}
 
 async function problem(response: Response) {
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -263,6 +274,34 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       const replaced = await rewriting.request('/api/profile', { token, headers: { 'x-replacement': 'Bearer junk' } });
       expect(replaced.status).toBe(401);
       expect(parseStepUpChallenge(replaced.headers.get('www-authenticate')!)?.error).toBe('invalid_token');
+    });
+
+    it('verifies whatever token a subclass reads, and answers the bare challenge when it finds none', async () => {
+      const forwarding = await startTestApp(
+        platform,
+        { ...issuer.moduleOptions, globalGuard: false },
+        { controllers: [BankController, AdminController], providers: [{ provide: APP_GUARD, useClass: ForwardedTokenGuard }] },
+      );
+      try {
+        const token = await issuer.sign({});
+        const forwarded = await forwarding.request('/api/profile', { headers: { 'x-forwarded-access-token': token } });
+        expect(forwarded.status).toBe(200);
+        expect(await forwarded.json()).toEqual({ subject: 'user-1' });
+        const none = await forwarding.request('/api/profile');
+        expect(none.status).toBe(401);
+        expect(none.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+        const junk = await forwarding.request('/api/profile', { headers: { 'x-forwarded-access-token': 'two tokens' } });
+        expect(junk.status).toBe(400);
+        expect(parseStepUpChallenge(junk.headers.get('www-authenticate')!)?.error).toBe('invalid_request');
+        const oversized = await forwarding.request('/api/profile', { headers: { 'x-forwarded-access-token': 'a'.repeat(8193) } });
+        expect(oversized.status).toBe(400);
+        expect(await problem(oversized)).toMatchObject({ error: 'invalid_request', detail: 'The access token must not exceed 8192 characters' });
+        const forged = await forwarding.request('/api/profile', { headers: { 'x-forwarded-access-token': `${token}x` } });
+        expect(forged.status).toBe(401);
+        expect(parseStepUpChallenge(forged.headers.get('www-authenticate')!)?.error).toBe('invalid_token');
+      } finally {
+        await forwarding.app.close();
+      }
     });
   });
 });
