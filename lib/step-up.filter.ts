@@ -34,9 +34,9 @@ export class StepUpExceptionFilter implements ExceptionFilter {
 
   catch(exception: BearerChallengeException | KeySetUnavailableException, host: ArgumentsHost): void {
     const adapter = this.adapterHost.httpAdapter;
-    const http = host.switchToHttp();
-    const request = http.getRequest<HttpRequest>();
-    const response = http.getResponse<unknown>();
+    // As in the guard: switchToHttp() would assign three new closures to the host on every refusal.
+    const request = host.getArgByIndex<HttpRequest>(0);
+    const response = host.getArgByIndex<unknown>(1);
     adapter.setHeader(response, 'Cache-Control', 'no-store');
 
     let body: string;
