@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { startsWithLettersIgnoringCase } from './core/step-up.ascii.js';
-import { isB64Token, ONE_TOKEN, readBearerCredentials, tooLong } from './core/step-up.bearer.js';
+import { isB64Token, ONE_TOKEN, readBearerCredentials, tooLongDescription } from './core/step-up.bearer.js';
 import { withoutStackTrace } from './core/step-up.errors.js';
 import { KeySetUnavailableError } from './core/step-up.keys.js';
 import {
@@ -151,7 +151,7 @@ export class StepUpGuard implements CanActivate {
     if (cached !== undefined) return this.authorize(request, cached, route, this.decisions.evaluate(cached, route.policy, now));
     // Checked again here for a token that an overridden getToken() read from elsewhere.
     const { maxTokenLength } = this.options;
-    if (token.length > maxTokenLength) throw withoutStackTrace(() => new InvalidRequestException(tooLong(maxTokenLength)));
+    if (token.length > maxTokenLength) throw withoutStackTrace(() => new InvalidRequestException(tooLongDescription(maxTokenLength)));
     if (!isB64Token(token)) throw withoutStackTrace(() => new InvalidRequestException(ONE_TOKEN));
     return this.verify(token, now).then((claims) => {
       const { clockTolerance, scopeClaims } = this.options;

@@ -27,7 +27,7 @@ function isBearerScheme(header: string): boolean {
 export const ONE_TOKEN = 'The Bearer credentials must be exactly one token';
 
 /** The description of a token over the length limit. */
-export const tooLong = (maxTokenLength: number) => `The access token must not exceed ${maxTokenLength} characters`;
+export const tooLongDescription = (maxTokenLength: number) => `The access token must not exceed ${maxTokenLength} characters`;
 
 function malformed(description: string): BearerCredentials {
   return { kind: 'malformed', description };
@@ -68,7 +68,7 @@ export function readBearerCredentials(
   }
   // "Bearer " plus the token, with room for the spaces RFC 6750's 1*SP allows.
   if (values.length > maxTokenLength + 64) {
-    return malformed(tooLong(maxTokenLength));
+    return malformed(tooLongDescription(maxTokenLength));
   }
   const header = values.trim();
   if (header === '') return malformed('The Authorization header is empty');
@@ -79,7 +79,7 @@ export function readBearerCredentials(
   if (start === SCHEME.length) return malformed(ONE_TOKEN);
   const token = header.slice(start);
   if (token.length > maxTokenLength) {
-    return malformed(tooLong(maxTokenLength));
+    return malformed(tooLongDescription(maxTokenLength));
   }
   return { kind: 'token', token };
 }
