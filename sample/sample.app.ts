@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ValidationPipe, type INestApplication, type LogLevel } from '@nestjs/common';
@@ -9,11 +10,13 @@ import type Provider from 'oidc-provider';
 import { BankModule } from './bank/bank.module.js';
 import { callbackPage } from './client/callback.page.js';
 import { ACR_SINGLE_FACTOR } from './idp/idp.acr.js';
-import { createIdentityProvider } from './idp/idp.provider.js';
+import { createIdentityProvider, SHOP_CLIENT_ID } from './idp/idp.provider.js';
 import { interactionRouter } from './idp/interaction.router.js';
 import { ConsoleOutbox, smtpMailer, type EmailMessage, type MessageSender, type SmsMessage } from './idp/message.outbox.js';
 import { UserStore } from './idp/users.store.js';
 import { discoverJwksUri } from './issuer.discovery.js';
+import type { ShopClientSettings } from './shop/shop.client.js';
+import { REAUTHENTICATE_PATH } from './shop/shop.controller.js';
 
 export interface ExternalIssuer {
   readonly issuer: string;
@@ -80,13 +83,21 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
   const senders: Array<MessageSender<EmailMessage> | MessageSender<SmsMessage>> = [];
 
   let idp: EmbeddedIdentityProvider | undefined;
+  let shop: ShopClientSettings | undefined;
   let trusted: ExternalIssuer;
   if (options.externalIssuer !== undefined) {
     trusted = options.externalIssuer;
   } else {
     trusted = { issuer: `${url}/oidc`, audience: `${url}/api` };
     const users = await UserStore.seed();
-    const provider = createIdentityProvider({ issuer: trusted.issuer, audience: trusted.audience, users });
+    shop = {
+      issuer: trusted.issuer,
+      clientId: SHOP_CLIENT_ID,
+      clientSecret: randomBytes(32).toString('base64url'),
+      redirectUri: `${url}/shop/callback`,
+      scope: 'openid read:balance',
+    };
+    const provider = createIdentityProvider({ issuer: trusted.issuer, audience: trusted.audience, users, shop });
     const mailer =
       options.mailer ?? (options.smtpUrl ? smtpMailer(options.smtpUrl, DEMO_MAIL_FROM) : new ConsoleOutbox<EmailMessage>('email'));
     const sms = options.sms ?? new ConsoleOutbox<SmsMessage>('sms');
@@ -108,11 +119,11 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
     audience,
     jwksUri: trusted.jwksUri ?? (await discoverJwksUri(issuer)),
     // The embedded provider's acr values, weakest first; an external issuer's ranking is not known.
-    ...(idp && { acrRanking: [ACR_SINGLE_FACTOR, ACR_MFA], tokenType: 'at+jwt' }),
+    ...(idp && { acrRanking: [ACR_SINGLE_FACTOR, ACR_MFA], tokenType: 'at+jwt', reauthenticateUrl: REAUTHENTICATE_PATH }),
   });
   let app: INestApplication;
   try {
-    app = await NestFactory.create(BankModule.forRoot(stepUpOptions), new ExpressAdapter(web), {
+    app = await NestFactory.create(BankModule.forRoot(stepUpOptions, shop), new ExpressAdapter(web), {
       logger: options.logger ?? ['log', 'warn', 'error'],
       abortOnError: false,
     });

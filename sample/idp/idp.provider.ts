@@ -8,6 +8,8 @@ import { API_SCOPES, type UserStore } from './users.store.js';
 export const SAMPLE_CLIENT_ID = 'sample-bank-cli';
 /** Loopback redirect: any port is accepted on 127.0.0.1 (RFC 8252 §7.3), so tests and CLIs can listen anywhere. */
 export const SAMPLE_REDIRECT_URI = 'http://127.0.0.1/callback';
+/** The sample's web shop: a confidential client whose server keeps the tokens. */
+export const SHOP_CLIENT_ID = 'sample-shop-web';
 /** Access tokens for the API live 10 minutes; refresh tokens renew them. */
 const ACCESS_TOKEN_TTL_SECONDS = 600;
 const TTL_SECONDS = {
@@ -25,6 +27,8 @@ export interface IdentityProviderOptions {
   /** The bank API's resource indicator, used as the access tokens' `aud`. */
   readonly audience: string;
   readonly users: UserStore;
+  /** The web shop's registration: its secret (new at each start) and its redirect URI. */
+  readonly shop: { readonly clientSecret: string; readonly redirectUri: string };
 }
 
 /** A fresh P-256 signing key each start: tokens from a previous run stop verifying, as they should. */
@@ -62,7 +66,7 @@ async function authenticationClaims({ oidc }: KoaContextWithOIDC) {
   return { acr: source.acr, amr: source.amr, auth_time: source.authTime };
 }
 
-export function createIdentityProvider({ issuer, audience, users }: IdentityProviderOptions): Provider {
+export function createIdentityProvider({ issuer, audience, users, shop }: IdentityProviderOptions): Provider {
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -71,6 +75,15 @@ export function createIdentityProvider({ issuer, audience, users }: IdentityProv
         token_endpoint_auth_method: 'none',
         redirect_uris: [SAMPLE_REDIRECT_URI],
         grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+      {
+        client_id: SHOP_CLIENT_ID,
+        client_secret: shop.clientSecret,
+        application_type: 'web',
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: [shop.redirectUri],
+        grant_types: ['authorization_code'],
         response_types: ['code'],
       },
     ],

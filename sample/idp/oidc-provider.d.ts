@@ -77,6 +77,7 @@ declare module 'oidc-provider' {
 
   export interface ClientMetadata {
     client_id: string;
+    client_secret?: string;
     application_type?: 'web' | 'native';
     token_endpoint_auth_method?: string;
     redirect_uris: string[];

@@ -1,0 +1,127 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ACR_MFA } from 'nestjs-step-up';
+import { createSampleApp, type SampleApp } from '../sample/sample.app.js';
+import { SmtpCapture } from './support/sample-mailbox.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ALICE = { email: 'alice@bank.example', password: 'alice-password' };
+/** The sample's checkout asks for `@RequireStepUp({ acr: ACR_MFA, maxAge: '10m' })`. */
+const CHECKOUT_MAX_AGE = '600';
+
+/**
+ * The web-app step-up, in real Chromium: the shop's checkout needs a fresh MFA, the library's filter
+ * redirects the browser to the re-authenticate page with the challenge's `acr_values` and `max_age`, the
+ * embedded provider asks for the second factor only, and the browser comes back to the checkout.
+ */
+describe('sample shop: web-app step-up by redirect, in Chromium', () => {
+  let smtp: SmtpCapture;
+  let sample: SampleApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** Every URL the browser navigated to, redirects included, in order. */
+  let navigations: URL[];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+    smtp = await SmtpCapture.start();
+    sample = await createSampleApp({ port: 0, smtpUrl: smtp.url, logger: false });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await sample?.close();
+    await smtp?.close();
+  });
+
+  beforeEach(async () => {
+    context = await browser.newContext();
+    page = await context.newPage();
+    navigations = [];
+    page.on('request', (request) => {
+      if (request.isNavigationRequest()) navigations.push(new URL(request.url()));
+    });
+  });
+
+  afterEach(() => context.close());
+
+  const at = (path: string) => `${sample.url}${path}`;
+
+  async function signIn(): Promise<void> {
+    await page.goto(at('/shop'));
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email', { exact: true }).fill(ALICE.email);
+    await page.getByLabel('Password', { exact: true }).fill(ALICE.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(at('/shop'));
+    await expect(page.locator('body').textContent()).resolves.toContain('You are signed in.');
+  }
+
+  it('sends a signed-in shopper from the checkout to re-authenticate, asks only for an email code, and returns to the checkout', async () => {
+    await signIn();
+    await page.getByRole('link', { name: 'Go to checkout' }).click();
+    await page.waitForURL(/\/interaction\//);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Confirm it is you');
+    expect(await page.locator('input[name="password"]').count()).toBe(0);
+
+    const reauthenticate = navigations.find(({ pathname }) => pathname === '/account/re-authenticate');
+    expect(reauthenticate?.searchParams.get('acr_values')).toBe(ACR_MFA);
+    expect(reauthenticate?.searchParams.get('max_age')).toBe(CHECKOUT_MAX_AGE);
+    expect(reauthenticate?.searchParams.get('return_to')).toBe('/shop/checkout');
+    const authorization = navigations.filter(({ pathname }) => pathname === '/oidc/auth').at(-1);
+    expect(authorization?.searchParams.get('acr_values')).toBe(ACR_MFA);
+    expect(authorization?.searchParams.get('max_age')).toBe(CHECKOUT_MAX_AGE);
+
+    await page.getByRole('button', { name: `Email code: send a code to ${ALICE.email}` }).click();
+    await page.getByLabel(`Code sent to ${ALICE.email}`).fill(smtp.takeCode(ALICE.email));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(at('/shop/checkout'));
+    await expect(page.locator('h1').textContent()).resolves.toBe('Checkout');
+    await expect(page.locator('#amr').textContent()).resolves.toBe('mfa, otp');
+
+    const again = await page.goto(at('/shop/checkout'));
+    expect(again?.status()).toBe(200);
+    expect(again?.request().redirectedFrom()).toBeNull();
+  });
+
+  it('sends a shopper who is not signed in to sign in first, then on to step up', async () => {
+    await page.goto(at('/shop/checkout'));
+    await page.waitForURL(/\/interaction\//);
+    expect(navigations.map(({ pathname }) => pathname).slice(0, 3)).toEqual(['/shop/checkout', '/shop/login', '/oidc/auth']);
+    expect(navigations[1]?.searchParams.get('return_to')).toBe('/shop/checkout');
+  });
+
+  it('keeps a cancelled step-up from reaching the checkout, and the shopper stays signed in', async () => {
+    await signIn();
+    await page.getByRole('link', { name: 'Go to checkout' }).click();
+    await page.waitForURL(/\/interaction\//);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForURL(/\/shop\/callback/);
+    await expect(page.locator('[role="alert"]').textContent()).resolves.toMatch(/did not complete/);
+
+    const checkout = await page.goto(at('/shop/checkout'));
+    expect(new URL(checkout!.url()).pathname).toMatch(/^\/interaction\//);
+    await page.goto(at('/shop'));
+    await expect(page.locator('body').textContent()).resolves.toContain('You are signed in.');
+  });
+
+  it('returns to the shop, not to another origin, whatever return_to says', async () => {
+    await signIn();
+    await page.goto(at(`/shop/login?return_to=${encodeURIComponent('//evil.example/')}`));
+    await page.waitForURL(at('/shop'));
+    expect(navigations.at(-1)?.origin).toBe(sample.url);
+  });
+
+  it('never lets the session cookie authorize the bank API', async () => {
+    await signIn();
+    const balance = await context.request.get(at('/api/accounts/balance'));
+    expect(balance.status()).toBe(401);
+    expect(balance.headers()['www-authenticate']).toBe(`Bearer realm="${sample.audience}"`);
+  });
+});
