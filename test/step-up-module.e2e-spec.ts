@@ -73,6 +73,19 @@ describe('options are validated at start-up', () => {
     expect(() => RequireStepUp({ maxAge: '5 min' })).toThrow(/maxAge must be seconds \(300\) or a duration string/);
     expect(() => RequireScope()).toThrow('@RequireScope() needs at least one scope');
     expect(() => RequireScope('a b')).toThrow(/scope "a b" is not valid/);
+    expect(() => RequireStepUp({ amr: [] })).toThrow('amr must name at least one value');
+  });
+
+  it('refuses a second @RequireStepUp() on one method, which would hide the first', () => {
+    const defineTwice = () => {
+      class Twice {
+        @RequireStepUp({ acr: ACR_MFA })
+        @RequireStepUp({ maxAge: 60 })
+        route() {}
+      }
+      return Twice;
+    };
+    expect(defineTwice).toThrow('@RequireStepUp() is declared twice on the same class or method: merge them into one requirement');
   });
 });
 

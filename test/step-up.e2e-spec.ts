@@ -237,6 +237,16 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       expect(both.status).toBe(200);
     });
 
+    it('requires the scopes of every @RequireScope() stacked on one method', async () => {
+      const balanceOnly = await api.request('/api/accounts/statements', { token: await issuer.sign({ scope: 'read:balance' }) });
+      expect(balanceOnly.status).toBe(403);
+      expect(parseStepUpChallenge(balanceOnly.headers.get('www-authenticate')!)?.scope.sort()).toEqual(['read:balance', 'read:statements']);
+      const statementsOnly = await api.request('/api/accounts/statements', { token: await issuer.sign({ scope: 'read:statements' }) });
+      expect(statementsOnly.status).toBe(403);
+      const both = await api.request('/api/accounts/statements', { token: await issuer.sign({ scope: 'read:balance read:statements' }) });
+      expect(both.status).toBe(200);
+    });
+
     it('lets a method-level @RequireStepUp override the class-level one', async () => {
       const token = await issuer.sign({ ...MFA, auth_time: now() - 120, scope: 'admin' });
       const response = await api.request('/admin/permissions', { method: 'PATCH', token });

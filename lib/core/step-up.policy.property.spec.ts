@@ -33,7 +33,7 @@ const requirementArb: fc.Arbitrary<StepUpRequirement | undefined> = fc.option(
   fc.record(
     {
       acr: fc.oneof(fc.constantFrom(...ACR), fc.array(fc.constantFrom(...ACR), { minLength: 1, maxLength: 3 })),
-      amr: fc.array(fc.constantFrom(...AMR), { maxLength: 3 }),
+      amr: fc.array(fc.constantFrom(...AMR), { minLength: 1, maxLength: 3 }),
       maxAge: durationArb,
     },
     { requiredKeys: [] },

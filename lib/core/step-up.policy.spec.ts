@@ -32,6 +32,7 @@ describe('compilePolicy', () => {
     [{ acr: 'has space' }, /acr "has space" is not valid/],
     [{ acr: 'quote"' }, /acr "quote\\"" is not valid/],
     [{ acr: [] }, /acr must name at least one value/],
+    [{ amr: [] }, /amr must name at least one value/],
     [{ amr: ['back\\slash'] }, /amr "back\\\\slash" is not valid/],
     [{ maxAge: -1 }, /maxAge must be a whole number of seconds/],
     [{ maxAge: '5 minutes' }, /maxAge must be seconds \(300\) or a duration string/],

@@ -83,10 +83,14 @@ export function compilePolicy(
   if (requirement?.acr !== undefined && acrValues.length === 0) {
     throw new TypeError('acr must name at least one value; leave it out to accept any acr');
   }
+  const amr = checkedItems(requirement?.amr ?? [], 'amr');
+  if (requirement?.amr !== undefined && amr.length === 0) {
+    throw new TypeError('amr must name at least one value; leave it out to accept any amr');
+  }
   return Object.freeze({
     acrValues,
     acceptedAcr: acrValues.length ? acceptedAcrValues(acrValues, options.acrRanking ?? []) : undefined,
-    amr: checkedItems(requirement?.amr ?? [], 'amr'),
+    amr,
     maxAge: requirement?.maxAge === undefined ? undefined : parseDurationSeconds(requirement.maxAge, 'maxAge'),
     scopes: checkedItems(scopes, 'scope'),
   });

@@ -25,6 +25,13 @@ export class BankController {
     return { balance: 100 };
   }
 
+  @Get('accounts/statements')
+  @RequireScope('read:balance')
+  @RequireScope('read:statements')
+  statements() {
+    return { statements: [] };
+  }
+
   @Post('transfers')
   @RequireScope('transfer:funds')
   @RequireStepUp({ acr: ACR_MFA, maxAge: '5m' })
