@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { BearerChallenge } from './core/step-up.challenge.js';
+import { assertChallengeItems, isChallengeText, type BearerChallenge } from './core/step-up.challenge.js';
 import type { BearerErrorCode } from './core/step-up.constants.js';
 
 /** Why a request was refused, in the style of jose's errors: a stable `code`, the `claim`, a `reason`. */
@@ -39,6 +39,14 @@ export abstract class BearerChallengeException extends HttpException {
     details: StepUpErrorDetails,
     cause?: unknown,
   ) {
+    // What the header cannot carry (RFC 6750 §3) fails here, where it is built, not in the filter with a 500:
+    // acr values and scopes are the application's identifiers, so a wrong one is a programming error;
+    // a description is prose (`1000 €`), so one outside the set stays in the body and leaves the header.
+    assertChallengeItems(challenge.acrValues ?? [], 'acr value');
+    assertChallengeItems(challenge.scope ?? [], 'scope');
+    if (challenge.maxAge !== undefined && !(Number.isSafeInteger(challenge.maxAge) && challenge.maxAge >= 0)) {
+      throw new TypeError(`maxAge ${challenge.maxAge} is not valid: use a whole, non-negative number of seconds`);
+    }
     const problem: StepUpProblem = {
       type,
       title,
@@ -50,8 +58,9 @@ export abstract class BearerChallengeException extends HttpException {
       ...(challenge.scope?.length && { scope: challenge.scope.join(' ') }),
     };
     super(problem, status, cause === undefined ? undefined : { cause });
+    const { errorDescription, ...writable } = challenge;
     // RFC 6750 §3.1: a request without credentials gets a challenge with no error and no description.
-    this.challenge = challenge.error ? challenge : {};
+    this.challenge = !challenge.error ? {} : isChallengeText(errorDescription) ? challenge : writable;
     this.details = details;
   }
 }

@@ -33,6 +33,9 @@ export class StepUpExceptionFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: BearerChallengeException | KeySetUnavailableException, host: ArgumentsHost): void {
+    // GraphQL, RPC or WebSocket (a guard subclass may serve them): no HTTP response to write. Returning
+    // nothing leaves the exception to that context's own handler, which refuses the call in its own way.
+    if (host.getType() !== 'http') return;
     const adapter = this.adapterHost.httpAdapter;
     // As in the guard: switchToHttp() would assign three new closures to the host on every refusal.
     const request = host.getArgByIndex<HttpRequest>(0);

@@ -26,6 +26,7 @@ function expectLocalPath(path: string) {
   expect(decoded).toMatch(/^\/(?![/\\])/);
   expect(decoded).not.toMatch(/[\x00-\x1f\x7f]/);
   expect(new URL(decoded, origin).origin).toBe(origin);
+  expect(new URL(decoded, origin).pathname).toMatch(/^\/(?![/\\])/);
 }
 
 /** Percent-decodes once, as a careless login page would; leaves undecodable text as it is. */

@@ -10,14 +10,17 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
 import {
   ACR_MFA,
   AuthenticationRequiredException,
+  InsufficientScopeException,
   RequireScope,
   RequireStepUp,
   StepUpClaims,
+  StepUpExceptionFilter,
   StepUpGuard,
   StepUpModule,
   StepUpOptionsError,
@@ -311,6 +314,19 @@ describe('registering the guard yourself', () => {
     await moduleRef.close();
   });
 
+  it('leaves a refusal outside HTTP to that context: the filter writes nothing there', async () => {
+    const app = (await Test.createTestingModule({ imports: [StepUpModule.forRoot(issuer.moduleOptions)] }).compile()).createNestApplication();
+    await app.init();
+    try {
+      const filter = new StepUpExceptionFilter(app.get(HttpAdapterHost));
+      const graphql = new ExecutionContextHost([{}, {}, {}, {}]);
+      graphql.setType('graphql');
+      expect(filter.catch(new StepUpRequiredException({ acrValues: [ACR_MFA] }), graphql)).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers repeated refusals with one rejected promise per kind: no token, and each policy failure', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [StepUpModule.forRoot(issuer.moduleOptions)],
@@ -351,5 +367,19 @@ describe('registering the guard yourself', () => {
       acrValues: [ACR_MFA],
       maxAge: 0,
     });
+  });
+});
+
+describe('exceptions the application throws', () => {
+  it('refuse, when built, what no challenge header can carry', () => {
+    expect(() => new InsufficientScopeException(['x"y'])).toThrow('scope "x\\"y" is not valid');
+    expect(() => new StepUpRequiredException({ acrValues: ['gold plus'] })).toThrow('acr value "gold plus" is not valid');
+    expect(() => new StepUpRequiredException({ maxAge: 1.5 })).toThrow('maxAge 1.5 is not valid: use a whole, non-negative number of seconds');
+  });
+
+  it("keep a description outside the header's character set for the body only", () => {
+    const exception = new StepUpRequiredException({ acrValues: [ACR_MFA], description: 'Über 1000 € only with MFA' });
+    expect(exception.challenge).toEqual({ error: 'insufficient_user_authentication', acrValues: [ACR_MFA] });
+    expect(exception.getResponse()).toMatchObject({ detail: 'Über 1000 € only with MFA' });
   });
 });

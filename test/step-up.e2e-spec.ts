@@ -130,6 +130,15 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
   });
 
   describe('step-up', () => {
+    it('answers a StepUpRequiredException the application throws, keeping a description the header cannot carry in the body only', async () => {
+      const response = await api.request('/api/payments', { method: 'POST', token: await issuer.sign({ scope: 'transfer:funds' }) });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer realm="${realm}", error="insufficient_user_authentication", acr_values="${ACR_MFA}", max_age="60"`,
+      );
+      expect(await problem(response)).toMatchObject({ status: 401, detail: 'Payments above 1000 € need a fresh MFA', max_age: 60 });
+    });
+
     it('challenges a password-only token with RFC 9470 parameters, including the missing scope', async () => {
       const token = await issuer.sign({ acr: 'urn:password', amr: ['pwd'], auth_time: now() - 10, scope: 'read:balance' });
       const response = await api.request('/api/transfers', { method: 'POST', token });

@@ -66,6 +66,10 @@ describe('readBearerCredentials', () => {
     });
     expect(readBearerCredentials(`Bearer ${'a'.repeat(256)}`, 256).kind).toBe('token');
   });
+
+  it('sees no bearer credentials in another scheme, however long (RFC 6750 §3.1: the bare challenge)', () => {
+    expect(readBearerCredentials(`Negotiate ${'a'.repeat(20_000)}`, 256)).toEqual({ kind: 'none' });
+  });
 });
 
 describe('isB64Token', () => {

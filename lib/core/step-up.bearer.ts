@@ -40,8 +40,8 @@ export function isB64Token(token: string): boolean {
 
 /**
  * Reads the Bearer token from the values of the `Authorization` header. No header, or another scheme,
- * is `none` (the client sent no bearer credentials). An empty header, several headers, no token or an
- * oversized one is `malformed`. The length is checked before anything else is looked at.
+ * is `none` (the client sent no bearer credentials), whatever its length. An empty header, several headers,
+ * no token or an oversized one is `malformed`. The length is checked right after the scheme, before the token.
  * The token's characters, and so whether it is one token (`Bearer a b` or `Bearer a,b` is not), are left
  * to {@link isB64Token}: a caller must run it on any token it does not already know, and can skip that
  * scan for one it does.
@@ -66,13 +66,13 @@ export function readBearerCredentials(
   ) {
     return { kind: 'token', token: values.slice(CANONICAL_PREFIX.length) };
   }
-  // "Bearer " plus the token, with room for the spaces RFC 6750's 1*SP allows.
-  if (values.length > maxTokenLength + 64) {
-    return malformed(tooLongDescription(maxTokenLength));
-  }
   const header = values.trim();
   if (header === '') return malformed('The Authorization header is empty');
   if (!isBearerScheme(header)) return NONE;
+  // "Bearer " plus the token, with room for the spaces RFC 6750's 1*SP allows.
+  if (header.length > maxTokenLength + 64) {
+    return malformed(tooLongDescription(maxTokenLength));
+  }
   if (header.length === SCHEME.length) return malformed('The Bearer credentials hold no token');
   let start = SCHEME.length;
   while (header.charCodeAt(start) === SPACE) start++;

@@ -57,6 +57,17 @@ export function isChallengeItem(value: string): boolean {
   return CHALLENGE_ITEM.test(value);
 }
 
+/** Throws unless every value can be written as an acr value or scope-token of a challenge. */
+export function assertChallengeItems(values: readonly unknown[], what: string): asserts values is readonly string[] {
+  for (const value of values) {
+    if (typeof value !== 'string' || !isChallengeItem(value)) {
+      throw new TypeError(
+        `${what} ${JSON.stringify(value)} is not valid: use visible ASCII without spaces, quotes or backslashes (RFC 6750 §3)`,
+      );
+    }
+  }
+}
+
 function quoted(name: string, value: string): string {
   if (!CHALLENGE_TEXT.test(value)) {
     throw new TypeError(`Refusing to write ${name}: it holds a character outside RFC 6750's set`);

@@ -1,5 +1,5 @@
 import type { BearerErrorCode } from './step-up.constants.js';
-import { isChallengeItem } from './step-up.challenge.js';
+import { assertChallengeItems } from './step-up.challenge.js';
 import { parseDurationSeconds } from './step-up.duration.js';
 
 /** Where a token may carry its granted scopes. */
@@ -60,13 +60,7 @@ export type PolicyResult = { readonly allowed: true } | { readonly allowed: fals
 const ALLOWED: PolicyResult = Object.freeze({ allowed: true });
 
 function checkedItems(values: readonly string[], what: string): readonly string[] {
-  for (const value of values) {
-    if (typeof value !== 'string' || !isChallengeItem(value)) {
-      throw new TypeError(
-        `${what} ${JSON.stringify(value)} is not valid: use visible ASCII without spaces, quotes or backslashes (RFC 6750 §3)`,
-      );
-    }
-  }
+  assertChallengeItems(values, what);
   return Object.freeze([...new Set(values)]);
 }
 

@@ -21,6 +21,8 @@ describe('sameOriginPath', () => {
     ['/a/../b', '/b'],
     ['//evil.example/x', '/'],
     ['/\\evil.example', '/'],
+    ['/..%2F%2Fevil.example', '/'],
+    ['/.%2F%2Fevil.example', '/'],
     ['https://evil.example/', '/'],
     ['javascript:alert(1)', '/'],
     ['/ok\r\nLocation: https://evil.example', '/'],

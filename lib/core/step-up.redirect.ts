@@ -27,15 +27,22 @@ export function sameOriginPath(target: string): string {
     const url = new URL(target, ORIGIN);
     const path = `${url.pathname}${url.search}`;
     // Checked on the result, not the input: dot segments can leave `//host` behind (`/a/..//evil.com`).
-    // And a login page that percent-decodes return_to once more must not find `//host`, `/\host` or
-    // control characters (`/%2F%2Fevil.com`, `/%5Cevil.com`, `/%09/evil.com`) either.
-    return url.origin === ORIGIN && isLocalPath(path) && isLocalPath(decodeOnce(path)) ? path : '/';
+    // And a login page that percent-decodes return_to once more, then resolves it as a URL, must not
+    // find `//host`, `/\host` or control characters (`/%2F%2Fevil.com`, `/..%2F%2Fevil.com`) either.
+    return url.origin === ORIGIN && isLocalPath(path) && staysLocal(decodeOnce(path)) ? path : '/';
   } catch {
     return '/';
   }
 }
 
 const isLocalPath = (path: string) => /^\/(?![/\\])/.test(path) && !/[\x00-\x1f\x7f]/.test(path);
+
+/** A local path that is still one once resolved as a URL, its dot segments removed. */
+function staysLocal(path: string): boolean {
+  if (!isLocalPath(path)) return false;
+  const url = new URL(path, ORIGIN);
+  return url.origin === ORIGIN && isLocalPath(url.pathname);
+}
 
 function decodeOnce(path: string): string {
   try {

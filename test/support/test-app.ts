@@ -1,7 +1,16 @@
 import { Body, Controller, Get, Patch, Post, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { ACR_MFA, Public, RequireScope, RequireStepUp, StepUpClaims, StepUpModule, type StepUpModuleOptions } from 'nestjs-step-up';
+import {
+  ACR_MFA,
+  Public,
+  RequireScope,
+  RequireStepUp,
+  StepUpClaims,
+  StepUpModule,
+  StepUpRequiredException,
+  type StepUpModuleOptions,
+} from 'nestjs-step-up';
 
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: readonly Platform[] = ['express', 'fastify'];
@@ -30,6 +39,12 @@ export class BankController {
   @RequireScope('read:statements')
   statements() {
     return { statements: [] };
+  }
+
+  @Post('payments')
+  @RequireScope('transfer:funds')
+  payment() {
+    throw new StepUpRequiredException({ acrValues: [ACR_MFA], maxAge: 60, description: 'Payments above 1000 € need a fresh MFA' });
   }
 
   @Post('transfers')
