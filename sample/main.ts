@@ -16,6 +16,7 @@ function banner({ url, issuer, audience, idp }: SampleApp): string {
     ...lines,
     `Discovery         ${issuer}/.well-known/openid-configuration`,
     `Client            ${SAMPLE_CLIENT_ID} (public, PKCE), redirect URI ${SAMPLE_REDIRECT_URI.replace('127.0.0.1', new URL(url).host)}`,
+    `Web shop          ${url}/shop   (its checkout needs a fresh MFA: the browser is sent to step up and back)`,
     '',
     'Demo users (demo passwords, never reuse them):',
     ...DEMO_USERS.map(({ email, password, description }) => `  ${email.padEnd(20)} ${(password ?? '(magic link)').padEnd(16)} ${description}`),
