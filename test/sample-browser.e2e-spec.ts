@@ -7,8 +7,21 @@ import { SmtpCapture } from './support/sample-mailbox.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ALICE = { email: 'alice@bank.example', password: 'alice-password' };
+if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** The sample's checkout asks for `@RequireStepUp({ acr: ACR_MFA, maxAge: '10m' })`. */
 const CHECKOUT_MAX_AGE = '600';
+
+/** Signs in to the shop with alice's password, through the provider's login page. */
+async function signInAsAlice(page: Page, at: (path: string) => string): Promise<void> {
+  await page.goto(at('/shop'));
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByLabel('Email', { exact: true }).fill(ALICE.email);
+  await page.getByLabel('Password', { exact: true }).fill(ALICE.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(at('/shop'));
+  await expect(page.locator('body').textContent()).resolves.toContain('You are signed in.');
+}
 
 /**
  * The web-app step-up, in real Chromium: the shop's checkout needs a fresh MFA, the library's filter
@@ -25,13 +38,9 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
   let navigations: URL[];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
     smtp = await SmtpCapture.start();
     sample = await createSampleApp({ port: 0, smtpUrl: smtp.url, logger: false });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
@@ -53,15 +62,7 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
 
   const at = (path: string) => `${sample.url}${path}`;
 
-  async function signIn(): Promise<void> {
-    await page.goto(at('/shop'));
-    await page.getByRole('link', { name: 'Sign in' }).click();
-    await page.getByLabel('Email', { exact: true }).fill(ALICE.email);
-    await page.getByLabel('Password', { exact: true }).fill(ALICE.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForURL(at('/shop'));
-    await expect(page.locator('body').textContent()).resolves.toContain('You are signed in.');
-  }
+  const signIn = () => signInAsAlice(page, at);
 
   it('sends a signed-in shopper from the checkout to re-authenticate, asks only for an email code, and returns to the checkout', async () => {
     await signIn();
@@ -123,5 +124,67 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
     const balance = await context.request.get(at('/api/accounts/balance'));
     expect(balance.status()).toBe(401);
     expect(balance.headers()['www-authenticate']).toBe(`Bearer realm="${sample.audience}"`);
+  });
+});
+
+/**
+ * Security keys (WebAuthn, amr `hwk`) in Chromium, with a virtual authenticator (Chrome DevTools Protocol).
+ * WebAuthn needs a host name, so this sample listens on localhost.
+ */
+describe('sample: stepping up with a security key, in Chromium', () => {
+  let smtp: SmtpCapture;
+  let sample: SampleApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    smtp = await SmtpCapture.start();
+    sample = await createSampleApp({ port: 0, host: 'localhost', smtpUrl: smtp.url, logger: false });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await sample?.close();
+    await smtp?.close();
+  });
+
+  it('adds a key after an email code, then steps up with it alone: amr [mfa, hwk]', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const devtools = await context.newCDPSession(page);
+      await devtools.send('WebAuthn.enable');
+      const { authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'usb', hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
+      const at = (path: string) => `${sample.url}${path}`;
+
+      await signInAsAlice(page, at);
+      await page.getByRole('link', { name: 'Go to checkout' }).click();
+      await page.waitForURL(/\/interaction\//);
+      expect(await page.getByRole('button', { name: /Security key/ }).count()).toBe(0);
+      await page.getByRole('button', { name: `Email code: send a code to ${ALICE.email}` }).click();
+      await page.getByLabel(`Code sent to ${ALICE.email}`).fill(smtp.takeCode(ALICE.email));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await expect(page.locator('h1').textContent()).resolves.toBe('Add a security key?');
+      await page.getByRole('button', { name: 'Add a security key' }).click();
+      await page.waitForURL(at('/shop/checkout'));
+      await expect(page.locator('#amr').textContent()).resolves.toBe('mfa, otp');
+      const { credentials } = await devtools.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+
+      // A new sign-in (both sessions dropped): the key is offered beside the email code, and is enough alone.
+      await context.clearCookies();
+      await signInAsAlice(page, at);
+      await page.getByRole('link', { name: 'Go to checkout' }).click();
+      await page.waitForURL(/\/interaction\//);
+      await page.getByRole('button', { name: 'Security key: use your key' }).click();
+      await page.waitForURL(at('/shop/checkout'));
+      await expect(page.locator('#amr').textContent()).resolves.toBe('mfa, hwk');
+      const [used] = (await devtools.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+      expect(used?.signCount).toBeGreaterThan(credentials[0]!.signCount);
+    } finally {
+      await context.close();
+    }
   });
 });

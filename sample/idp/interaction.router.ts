@@ -13,6 +13,7 @@ import { ACR_SINGLE_FACTOR, requiredAcr, SIGN_IN_AMR, signInMethodOfSession } fr
 import { grantConsent } from './consent.grant.js';
 import { InteractionStates, type InteractionState, type PrimarySignIn } from './interaction.state.js';
 import {
+  addSecurityKeyPage,
   enrolRequiredPage,
   errorPage,
   loginPage,
@@ -21,6 +22,8 @@ import {
 } from './interaction.views.js';
 import type { EmailMessage, MessageSender, SmsMessage } from './message.outbox.js';
 import type { CodeCheck } from './one-time-code.js';
+import { SecurityKeys } from './security-keys.js';
+import { SECURITY_KEY_SCRIPT } from './security-keys.script.js';
 import { verifyTotp } from './totp.verifier.js';
 import type { User, UserStore } from './users.store.js';
 
@@ -68,13 +71,19 @@ const bodyField = (req: Request, name: string): string => {
 export function interactionRouter(deps: InteractionDependencies): Router {
   const { provider, users, mailer, sms, unenrolledMfaPolicy, baseUrl } = deps;
   const states = new InteractionStates();
+  const securityKeys = new SecurityKeys(baseUrl);
   const logger = new Logger('Interactions');
   const router = Router();
 
-  router.use('/interaction', express.urlencoded({ extended: false, limit: '4kb' }), (_req, res, next) => {
+  router.get('/interaction/webauthn.js', (_req, res) => {
+    res.set({ 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).type('text/javascript').send(SECURITY_KEY_SCRIPT);
+  });
+
+  const formOrJson = [express.urlencoded({ extended: false, limit: '4kb' }), express.json({ limit: '16kb' })];
+  router.use('/interaction', ...formOrJson, (_req, res, next) => {
     res.set({
       'Cache-Control': 'no-store',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'Content-Security-Policy': "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
       'X-Content-Type-Options': 'nosniff',
     });
     next();
@@ -96,6 +105,24 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   const deny = (req: Request, res: Response, uid: string, description: string) =>
     finish(req, res, uid, { error: 'access_denied', error_description: description });
 
+  /** As finish(), for a page script that called with fetch(): it is told where to go, in JSON. */
+  const finishInJson = async (req: Request, res: Response, uid: string, result: InteractionResults) => {
+    states.end(uid);
+    res.json({ location: await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false }) });
+  };
+
+  const steppedUp = (user: User, method: StepUpMethod): InteractionResults => {
+    const { acr, amr, auth_time } = buildSteppedUpClaims({ method });
+    return { login: { accountId: user.id, acr, amr, ts: auth_time } };
+  };
+
+  /** A second factor was proved: finish, unless the user may first add a security key for next time. */
+  async function afterSecondFactor(req: Request, res: Response, interaction: Interaction, user: User, method: StepUpMethod) {
+    if (!securityKeys.available || users.securityKeysOf(user.id).length > 0) return finish(req, res, interaction.uid, steppedUp(user, method));
+    states.for(interaction).verified = method;
+    res.type('html').send(addSecurityKeyPage({ uid: interaction.uid }));
+  }
+
   /** The first factor this login can build on: proved in this interaction, or the session's when only a step-up is asked. */
   function primaryOf(interaction: Interaction, state: InteractionState): PrimarySignIn | undefined {
     if (state.primary !== undefined) return state.primary;
@@ -110,7 +137,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const primary = primaryOf(interaction, state);
     const user = primary && users.findById(primary.userId);
     if (primary === undefined || user === undefined) return undefined;
-    const decision = chooseStepUpMethods({ enrolled: user.enrolled, signedInWith: primary.method }, { unenrolledMfaPolicy });
+    const decision = chooseStepUpMethods({ enrolled: users.enrolledMethods(user), signedInWith: primary.method }, { unenrolledMfaPolicy });
     return { user, primary, decision };
   }
 
@@ -131,6 +158,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
       return res.status(status).type('html').send(loginPage({ uid, error }));
     }
     const { user, primary, decision } = stepUp;
+    if (state.verified !== undefined) return res.status(status).type('html').send(addSecurityKeyPage({ uid }));
     if (acr === ACR_SINGLE_FACTOR) {
       return finish(req, res, uid, { login: { accountId: user.id, acr: ACR_SINGLE_FACTOR, amr: [...SIGN_IN_AMR[primary.method]] } });
     }
@@ -213,6 +241,9 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   );
   router.post('/interaction/:uid/magic/code', (req, res) => magicSignIn(req, res, bodyField(req, 'code'), 'magic_code'));
 
+  const offers = (stepUp: StepUp, method: StepUpMethod) =>
+    stepUp.decision.outcome === 'challenge' && stepUp.decision.options.some((option) => option.method === method);
+
   /** The offered method named in the form, if the current step-up offers it. */
   function chosenMethod(req: Request, stepUp: StepUp | undefined): StepUpMethod | undefined {
     if (stepUp?.decision.outcome !== 'challenge') return undefined;
@@ -252,10 +283,63 @@ export function interactionRouter(deps: InteractionDependencies): Router {
       method === 'authenticator_app'
         ? (await verifyTotp(users, stepUp.user, code)) ? 'accepted' : state.codes.recordFailure()
         : state.codes.check(method, code);
-    return afterCodeCheck(req, res, interaction, check, () => {
-      const { acr, amr, auth_time } = buildSteppedUpClaims({ method });
-      return finish(req, res, interaction.uid, { login: { accountId: stepUp.user.id, acr, amr, ts: auth_time } });
-    });
+    return afterCodeCheck(req, res, interaction, check, () => afterSecondFactor(req, res, interaction, stepUp.user, method));
+  });
+
+  router.post('/interaction/:uid/step-up/webauthn/options', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const state = states.for(interaction);
+    const stepUp = stepUpOf(interaction, state);
+    if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
+    return res.json(await securityKeys.authenticationOptions(users.securityKeysOf(stepUp.user.id), state));
+  });
+
+  router.post('/interaction/:uid/step-up/webauthn', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const state = states.for(interaction);
+    const stepUp = stepUpOf(interaction, state);
+    if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
+    const { user } = stepUp;
+    const counter = await securityKeys.authenticate(req.body, users.securityKeysOf(user.id), state);
+    if (counter !== undefined) {
+      users.updateSecurityKeyCounter(user.id, String(req.body.id), counter);
+      return finishInJson(req, res, interaction.uid, steppedUp(user, 'webauthn'));
+    }
+    if (state.codes.recordFailure() === 'locked') {
+      return finishInJson(req, res, interaction.uid, { error: 'access_denied', error_description: TOO_MANY_ATTEMPTS });
+    }
+    return res.status(400).json({ error: 'That security key was not accepted. Try again.' });
+  });
+
+  /** The user who just proved a second factor and is offered to add a security key, with that factor. */
+  function verifiedStepUp(interaction: Interaction): { user: User; method: StepUpMethod } | undefined {
+    const state = states.for(interaction);
+    const user = state.verified === undefined ? undefined : stepUpOf(interaction, state)?.user;
+    return user === undefined ? undefined : { user, method: state.verified! };
+  }
+
+  router.post('/interaction/:uid/security-key/options', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const verified = verifiedStepUp(interaction);
+    if (verified === undefined || !securityKeys.available) return res.status(400).json({ error: 'Prove a second factor first.' });
+    return res.json(await securityKeys.registrationOptions(verified.user, users.securityKeysOf(verified.user.id), states.for(interaction)));
+  });
+
+  router.post('/interaction/:uid/security-key', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const verified = verifiedStepUp(interaction);
+    if (verified === undefined) return res.status(400).json({ error: 'Prove a second factor first.' });
+    const credential = await securityKeys.register(req.body, states.for(interaction));
+    if (credential === undefined) return res.status(400).json({ error: 'The security key could not be added. Try again, or choose Not now.' });
+    users.addSecurityKey(verified.user.id, credential);
+    return finishInJson(req, res, interaction.uid, steppedUp(verified.user, verified.method));
+  });
+
+  router.post('/interaction/:uid/security-key/skip', async (req, res) => {
+    const interaction = await loginInteraction(req, res);
+    const verified = verifiedStepUp(interaction);
+    if (verified === undefined) return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
+    return finish(req, res, interaction.uid, steppedUp(verified.user, verified.method));
   });
 
   router.post('/interaction/:uid/abort', async (req, res) => {

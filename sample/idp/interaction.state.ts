@@ -1,3 +1,4 @@
+import type { StepUpMethod } from 'nestjs-step-up';
 import type { SampleSignInMethod } from './idp.acr.js';
 import { OneTimeCodes } from './one-time-code.js';
 
@@ -12,6 +13,10 @@ export interface InteractionState {
   /** Who asked for a magic link; unset when the address cannot sign in by email (not revealed to the user). */
   magicUserId?: string;
   readonly codes: OneTimeCodes;
+  /** The second factor proved, while the user is offered to add a security key before going back. */
+  verified?: StepUpMethod;
+  /** The challenge of the WebAuthn ceremony in progress. */
+  challenge?: string;
   /** Epoch seconds, the interaction's own expiry. */
   readonly expiresAt: number;
 }

@@ -97,9 +97,15 @@ function optionForm({ uid, email, phone, codeSent }: StepUpView, { method }: Ste
         ? codeForm(uid, method, `Code sent to ${phone ?? 'your phone'}`)
         : sendForm(uid, method, `${METHOD_LABELS[method]}: send a code to ${phone ?? 'your phone'}`);
     case 'webauthn':
-      return undefined; // not offered by this sample yet: no demo user enrols a security key
+      return html`<form>${securityKeyButton('authenticate', `/interaction/${uid}/step-up/webauthn`, 'Security key: use your key')}</form>`;
   }
 }
+
+/** A button that runs a WebAuthn ceremony through SECURITY_KEY_SCRIPT: options from `{answer}/options`, answer to `answer`. */
+const securityKeyButton = (ceremony: 'register' | 'authenticate', answer: string, label: string) =>
+  html`<button type="button" data-ceremony="${ceremony}" data-options="${answer}/options" data-answer="${answer}">${label}</button>`;
+
+const securityKeyScript = html`<p id="security-key-status" class="error" role="alert"></p><script src="/interaction/webauthn.js"></script>`;
 
 export const stepUpPage = (view: StepUpView) =>
   page(
@@ -107,7 +113,18 @@ export const stepUpPage = (view: StepUpView) =>
     html`${errorLine(view.error)}
 <p>This action needs a second factor. Choose one:</p>
 ${view.options.map((option) => optionForm(view, option))}
+${view.options.some(({ method }) => method === 'webauthn') && securityKeyScript}
 ${cancelForm(view.uid)}`,
+  );
+
+/** After a second factor was proved: an offer to add a security key for next time. */
+export const addSecurityKeyPage = ({ uid }: { uid: string }) =>
+  page(
+    'Add a security key?',
+    html`<p>Next time, confirm it is you with a touch of your security key (WebAuthn).</p>
+<form>${securityKeyButton('register', `/interaction/${uid}/security-key`, 'Add a security key')}</form>
+<form method="post" action="/interaction/${uid}/security-key/skip"><button type="submit" class="link">Not now</button></form>
+${securityKeyScript}`,
   );
 
 export const enrolRequiredPage = ({ uid, message }: { uid: string; message: string }) =>

@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { WebAuthnCredential } from '@simplewebauthn/server';
 import type { MfaMethod } from 'nestjs-step-up';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Uint8Array, length: number) => Promise<Buffer>;
@@ -85,6 +86,8 @@ export class UserStore {
   private decoy?: PasswordHash;
   /** Last accepted TOTP time step per user: a code is accepted once (replay block). */
   private readonly lastTotpStep = new Map<string, number>();
+  /** Security keys (WebAuthn) each user added: in memory, like the rest of the sample's state. */
+  private readonly securityKeys = new Map<string, WebAuthnCredential[]>();
 
   private constructor(private readonly users: ReadonlyMap<string, User>) {}
 
@@ -114,6 +117,24 @@ export class UserStore {
     const stored = user?.passwordHash ?? this.decoy!;
     const { hash } = await hashPassword(password, stored.salt);
     return timingSafeEqual(hash, stored.hash) && user?.passwordHash !== undefined ? user : undefined;
+  }
+
+  /** The second factors a user can step up with: the seeded ones, and a security key once added. */
+  enrolledMethods(user: User): MfaMethod[] {
+    return this.securityKeysOf(user.id).length > 0 ? [...user.enrolled, 'webauthn'] : [...user.enrolled];
+  }
+
+  securityKeysOf(userId: string): readonly WebAuthnCredential[] {
+    return this.securityKeys.get(userId) ?? [];
+  }
+
+  addSecurityKey(userId: string, credential: WebAuthnCredential): void {
+    this.securityKeys.set(userId, [...this.securityKeysOf(userId), credential]);
+  }
+
+  /** Records a key's signature counter after it signed, so a cloned key's lower counter is refused. */
+  updateSecurityKeyCounter(userId: string, id: string, counter: number): void {
+    for (const key of this.securityKeysOf(userId)) if (key.id === id) key.counter = counter;
   }
 
   lastAcceptedTotpStep(userId: string): number | undefined {
