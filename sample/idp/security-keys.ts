@@ -41,7 +41,7 @@ export class SecurityKeys {
       userDisplayName: user.name,
       userID: new TextEncoder().encode(user.id),
       attestationType: 'none',
-      excludeCredentials: held.map(({ id, transports }) => ({ id, ...(transports && { transports }) })),
+      excludeCredentials: descriptorsOf(held),
       authenticatorSelection: { residentKey: 'discouraged', userVerification: 'preferred' },
     });
     pending.challenge = options.challenge;
@@ -61,7 +61,7 @@ export class SecurityKeys {
   async authenticationOptions(held: readonly WebAuthnCredential[], pending: PendingCeremony): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const options = await generateAuthenticationOptions({
       rpID: this.rpID,
-      allowCredentials: held.map(({ id, transports }) => ({ id, ...(transports && { transports: transports as never }) })),
+      allowCredentials: descriptorsOf(held),
       userVerification: 'preferred',
     });
     pending.challenge = options.challenge;
@@ -83,6 +83,9 @@ export class SecurityKeys {
     return result?.verified ? result.authenticationInfo.newCounter : undefined;
   }
 }
+
+/** The keys as a ceremony names them to the browser. */
+const descriptorsOf = (held: readonly WebAuthnCredential[]) => held.map(({ id, transports }) => ({ id, ...(transports && { transports }) }));
 
 function takeChallenge(pending: PendingCeremony): string | undefined {
   const { challenge } = pending;
