@@ -154,7 +154,7 @@ function oracle(route: Route, claims: Record<string, unknown>, context: { now: n
   const amr = claims.amr;
   const amrOk = (route.requirement?.amr ?? []).every((value) => Array.isArray(amr) && amr.some((held) => held === value));
   const maxAge = route.requirement?.maxAge === undefined ? undefined : seconds(route.requirement.maxAge);
-  const ageOk = maxAge === undefined || (validAuthTime && now - authTime <= maxAge + clockTolerance);
+  const ageOk = maxAge === undefined || (validAuthTime && Math.floor(now) - authTime <= maxAge + clockTolerance);
 
   const granted = grantedScopes(claims, context.scopeClaims);
   const scopeOk = route.scopes.every((scope) => granted.some((held) => held === scope));

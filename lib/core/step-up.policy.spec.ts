@@ -111,6 +111,13 @@ describe('evaluatePolicy', () => {
       expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW - 305 })).toBeUndefined();
     });
 
+    it('counts whole seconds, so maxAge 0 without tolerance accepts an authentication of this very second', () => {
+      const policy = compilePolicy({ maxAge: 0 });
+      const at = { ...context, now: NOW + 0.7, clockTolerance: 0 };
+      expect(evaluatePolicy({ auth_time: NOW }, policy, at)).toEqual({ allowed: true });
+      expect(evaluatePolicy({ auth_time: NOW - 1 }, policy, at)).toMatchObject({ allowed: false, failure: { reason: 'too_old' } });
+    });
+
     it('challenges an authentication older than maxAge plus tolerance', () => {
       expect(failureOf({ ...MFA_CLAIMS, auth_time: NOW - 306 })).toMatchObject({
         claim: 'auth_time',

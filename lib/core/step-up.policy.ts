@@ -247,7 +247,9 @@ function verdictOf(
 /** Applies the only two rules whose outcome changes with time alone: auth_time not in the future, then maxAge. */
 function answerAt(verdict: Verdict, authTime: number | undefined, maxAge: number | undefined, now: number, clockTolerance: number): PolicyResult {
   if (authTime !== undefined && authTime > now + clockTolerance) return AUTH_TIME_IN_FUTURE;
-  return maxAge !== undefined && now - (authTime as number) > maxAge + clockTolerance ? verdict.tooOld : verdict.timely;
+  // Whole seconds elapsed, as auth_time counts them: with a fractional clock, maxAge 0 and no tolerance
+  // would refuse every token, however fresh, and send the user round the step-up for ever.
+  return maxAge !== undefined && Math.floor(now) - (authTime as number) > maxAge + clockTolerance ? verdict.tooOld : verdict.timely;
 }
 
 /**
