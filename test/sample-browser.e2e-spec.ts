@@ -2,22 +2,25 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ACR_MFA } from 'nestjs-step-up';
+import { generate } from 'otplib';
+import { DEMO_TOTP_SECRET } from '../sample/idp/users.store.js';
 import { createSampleApp, type SampleApp } from '../sample/sample.app.js';
 import { SmtpCapture } from './support/sample-mailbox.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ALICE = { email: 'alice@bank.example', password: 'alice-password' };
+const BOB = { email: 'bob@bank.example', password: 'bob-password' };
 if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** The sample's checkout asks for `@RequireStepUp({ acr: ACR_MFA, maxAge: '10m' })`. */
 const CHECKOUT_MAX_AGE = '600';
 
-/** Signs in to the shop with alice's password, through the provider's login page. */
-async function signInAsAlice(page: Page, at: (path: string) => string): Promise<void> {
+/** Signs in to the shop with a password, through the provider's login page. */
+async function signIn(page: Page, at: (path: string) => string, user = ALICE): Promise<void> {
   await page.goto(at('/shop'));
   await page.getByRole('link', { name: 'Sign in' }).click();
-  await page.getByLabel('Email', { exact: true }).fill(ALICE.email);
-  await page.getByLabel('Password', { exact: true }).fill(ALICE.password);
+  await page.getByLabel('Email', { exact: true }).fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(at('/shop'));
   await expect(page.locator('body').textContent()).resolves.toContain('You are signed in.');
@@ -62,10 +65,10 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
 
   const at = (path: string) => `${sample.url}${path}`;
 
-  const signIn = () => signInAsAlice(page, at);
+  const signInAlice = () => signIn(page, at);
 
   it('sends a signed-in shopper from the checkout to re-authenticate, asks only for an email code, and returns to the checkout', async () => {
-    await signIn();
+    await signInAlice();
     await page.getByRole('link', { name: 'Go to checkout' }).click();
     await page.waitForURL(/\/interaction\//);
     await expect(page.locator('h1').textContent()).resolves.toBe('Confirm it is you');
@@ -99,7 +102,7 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
   });
 
   it('keeps a cancelled step-up from reaching the checkout, and the shopper stays signed in', async () => {
-    await signIn();
+    await signInAlice();
     await page.getByRole('link', { name: 'Go to checkout' }).click();
     await page.waitForURL(/\/interaction\//);
     await page.getByRole('button', { name: 'Cancel' }).click();
@@ -113,14 +116,14 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
   });
 
   it('returns to the shop, not to another origin, whatever return_to says', async () => {
-    await signIn();
+    await signInAlice();
     await page.goto(at(`/shop/login?return_to=${encodeURIComponent('//evil.example/')}`));
     await page.waitForURL(at('/shop'));
     expect(navigations.at(-1)?.origin).toBe(sample.url);
   });
 
   it('never lets the session cookie authorize the bank API', async () => {
-    await signIn();
+    await signInAlice();
     const balance = await context.request.get(at('/api/accounts/balance'));
     expect(balance.status()).toBe(401);
     expect(balance.headers()['www-authenticate']).toBe(`Bearer realm="${sample.audience}"`);
@@ -159,7 +162,7 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       });
       const at = (path: string) => `${sample.url}${path}`;
 
-      await signInAsAlice(page, at);
+      await signIn(page, at);
       await page.getByRole('link', { name: 'Go to checkout' }).click();
       await page.waitForURL(/\/interaction\//);
       expect(await page.getByRole('button', { name: /Security key/ }).count()).toBe(0);
@@ -175,7 +178,7 @@ describe('sample: stepping up with a security key, in Chromium', () => {
 
       // A new sign-in (both sessions dropped): the key is offered beside the email code, and is enough alone.
       await context.clearCookies();
-      await signInAsAlice(page, at);
+      await signIn(page, at);
       await page.getByRole('link', { name: 'Go to checkout' }).click();
       await page.waitForURL(/\/interaction\//);
       await page.getByRole('button', { name: 'Security key: use your key' }).click();
@@ -183,6 +186,34 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       await expect(page.locator('#amr').textContent()).resolves.toBe('mfa, hwk');
       const [used] = (await devtools.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
       expect(used?.signCount).toBeGreaterThan(credentials[0]!.signCount);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lets a user decline the offer: "Not now" goes back with the factor proved, and no key is offered later', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const at = (path: string) => `${sample.url}${path}`;
+      const openStepUp = async () => {
+        await signIn(page, at, BOB);
+        await page.getByRole('link', { name: 'Go to checkout' }).click();
+        await page.waitForURL(/\/interaction\//);
+        expect(await page.getByRole('button', { name: /Security key/ }).count()).toBe(0);
+      };
+
+      await openStepUp();
+      await page.getByLabel('Code from your authenticator app').fill(await generate({ secret: DEMO_TOTP_SECRET }));
+      await page.getByRole('button', { name: 'Verify' }).first().click();
+      await expect(page.locator('h1').textContent()).resolves.toBe('Add a security key?');
+      await page.getByRole('button', { name: 'Not now' }).click();
+      await page.waitForURL(at('/shop/checkout'));
+      await expect(page.locator('#amr').textContent()).resolves.toBe('mfa, otp');
+
+      await context.clearCookies();
+      await openStepUp();
+      await expect(page.locator('h1').textContent()).resolves.toBe('Confirm it is you');
     } finally {
       await context.close();
     }
