@@ -92,6 +92,10 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
     const again = await page.goto(at('/shop/checkout'));
     expect(again?.status()).toBe(200);
     expect(again?.request().redirectedFrom()).toBeNull();
+    // The router matches paths in any case, and so does the guard's reading of the session.
+    const upperCase = await page.goto(at('/SHOP/checkout'));
+    expect(upperCase?.status()).toBe(200);
+    expect(upperCase?.request().redirectedFrom()).toBeNull();
   });
 
   it('sends a shopper who is not signed in to sign in first, then on to step up', async () => {
@@ -158,7 +162,7 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       const devtools = await context.newCDPSession(page);
       await devtools.send('WebAuthn.enable');
       const { authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {
-        options: { protocol: 'ctap2', transport: 'usb', hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+        options: { protocol: 'ctap2', transport: 'usb', hasUserVerification: false, automaticPresenceSimulation: true }, // a key without a PIN
       });
       const at = (path: string) => `${sample.url}${path}`;
 
@@ -181,6 +185,10 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       await signIn(page, at);
       await page.getByRole('link', { name: 'Go to checkout' }).click();
       await page.waitForURL(/\/interaction\//);
+      const uid = /\/interaction\/([^/?#]+)/.exec(page.url())![1]!;
+      const junk = await page.request.post(at(`/interaction/${uid}/step-up/webauthn`), { headers: { 'content-type': 'text/plain' }, data: 'junk' });
+      expect(junk.status()).toBe(400);
+      expect(await junk.json()).toEqual({ error: 'That security key was not accepted. Try again.' });
       await page.getByRole('button', { name: 'Security key: use your key' }).click();
       await page.waitForURL(at('/shop/checkout'));
       await expect(page.locator('#amr').textContent()).resolves.toBe('mfa, hwk');

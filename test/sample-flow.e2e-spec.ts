@@ -158,6 +158,17 @@ describe('sample bank: the API step-up flow against the embedded OpenID Provider
     expect(JSON.stringify(badBody.body)).toMatch(/amount must be at least 0\.01/);
   });
 
+  it('proves a second factor for one user only: a switch to another user mid step-up gets that user nothing', async () => {
+    const attacker = newClient();
+    const stepUpPage = await submitPassword(attacker, await attacker.authorize({ scope: CUSTOMER_SCOPE, acrValues: [ACR_MFA] }), ALICE.email, ALICE.password);
+    const codeForm = await sendCode(attacker, stepUpPage, 'email_otp');
+    const aliceCode = smtp.takeCode(ALICE.email);
+    // The victim's password in the same interaction, then the attacker's own code.
+    await attacker.submit(`/interaction/${interactionOf(codeForm)}/login`, { email: CAROL.email, password: CAROL.password });
+    const answer = await verifyCode(attacker, codeForm, 'email_otp', aliceCode);
+    expectPage(answer, 400, /name="password"/);
+  });
+
   it('never grants a scope the user does not hold, and the API answers 403 insufficient_scope without it', async () => {
     const tokens = await passwordLogin(newClient(), ALICE, { scope: 'openid transfer:funds admin:audit' });
     expect(accessTokenOf(tokens).claims.scope).toBe('transfer:funds');

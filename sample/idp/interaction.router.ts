@@ -56,6 +56,10 @@ interface StepUp {
   readonly decision: StepUpDecision;
 }
 
+/** The JSON object a page script posted; anything else reads as an empty answer, which no ceremony accepts. */
+const jsonBody = (req: Request): Record<string, unknown> =>
+  typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? req.body : {};
+
 const bodyField = (req: Request, name: string): string => {
   const value: unknown = req.body?.[name];
   return typeof value === 'string' ? value : '';
@@ -137,6 +141,9 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const primary = primaryOf(interaction, state);
     const user = primary && users.findById(primary.userId);
     if (primary === undefined || user === undefined) return undefined;
+    // A second factor is proved for one user: once a code was sent or tried, or a key asked, for this one,
+    // a first factor of another user in the same interaction gets no step-up from it.
+    if (state.stepUpUserId !== undefined && state.stepUpUserId !== user.id) return undefined;
     const decision = chooseStepUpMethods({ enrolled: users.enrolledMethods(user), signedInWith: primary.method }, { unenrolledMfaPolicy });
     return { user, primary, decision };
   }
@@ -259,6 +266,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     if (stepUp === undefined || method === undefined || !isCodeChannel(method)) {
       return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
     }
+    state.stepUpUserId = stepUp.user.id;
     const code = state.codes.issue(method);
     if (code === undefined) return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
     const text = `Your Sample Bank verification code is ${code}. It expires in 5 minutes. Never share it.`;
@@ -278,6 +286,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     if (stepUp === undefined || method === undefined || method === 'webauthn') {
       return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
     }
+    state.stepUpUserId = stepUp.user.id;
     const code = bodyField(req, 'code');
     const check =
       method === 'authenticator_app'
@@ -291,6 +300,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const state = states.for(interaction);
     const stepUp = stepUpOf(interaction, state);
     if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
+    state.stepUpUserId = stepUp.user.id;
     return res.json(await securityKeys.authenticationOptions(users.securityKeysOf(stepUp.user.id), state));
   });
 
@@ -300,9 +310,11 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const stepUp = stepUpOf(interaction, state);
     if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
     const { user } = stepUp;
-    const counter = await securityKeys.authenticate(req.body, users.securityKeysOf(user.id), state);
+    state.stepUpUserId = user.id;
+    const answer = jsonBody(req);
+    const counter = await securityKeys.authenticate(answer, users.securityKeysOf(user.id), state);
     if (counter !== undefined) {
-      users.updateSecurityKeyCounter(user.id, String(req.body.id), counter);
+      users.updateSecurityKeyCounter(user.id, String(answer.id), counter);
       return finishInJson(req, res, interaction.uid, steppedUp(user, 'webauthn'));
     }
     if (state.codes.recordFailure() === 'locked') {
@@ -329,7 +341,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const interaction = await loginInteraction(req, res);
     const verified = verifiedStepUp(interaction);
     if (verified === undefined) return res.status(400).json({ error: 'Prove a second factor first.' });
-    const credential = await securityKeys.register(req.body, states.for(interaction));
+    const credential = await securityKeys.register(jsonBody(req), states.for(interaction));
     if (credential === undefined) return res.status(400).json({ error: 'The security key could not be added. Try again, or choose Not now.' });
     users.addSecurityKey(verified.user.id, credential);
     return finishInJson(req, res, interaction.uid, steppedUp(verified.user, verified.method));

@@ -13,6 +13,8 @@ export interface InteractionState {
   /** Who asked for a magic link; unset when the address cannot sign in by email (not revealed to the user). */
   magicUserId?: string;
   readonly codes: OneTimeCodes;
+  /** The user a second factor is being proved for, from the first code sent or tried, or key asked. */
+  stepUpUserId?: string;
   /** The second factor proved, while the user is offered to add a security key before going back. */
   verified?: StepUpMethod;
   /** The challenge of the WebAuthn ceremony in progress. */

@@ -12,7 +12,13 @@ for (const button of document.querySelectorAll('button[data-ceremony]')) {
     button.disabled = true;
     status.textContent = '';
     try {
-      const options = await (await post(button.dataset.options)).json();
+      const offered = await post(button.dataset.options);
+      const options = await offered.json();
+      if (!offered.ok) {
+        status.textContent = options.error ?? 'The security key cannot be used now.';
+        button.disabled = false;
+        return;
+      }
       const credential =
         button.dataset.ceremony === 'register'
           ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })

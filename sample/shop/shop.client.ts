@@ -18,6 +18,12 @@ export interface AuthenticationRequest {
 
 export class AuthorizationFailedError extends Error {}
 
+export interface IssuedToken {
+  readonly accessToken: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
 /**
  * The shop's side of the authorization code flow with PKCE: the request that sends the browser to the
  * provider, and the exchange of the code that comes back, with its `state` and `iss` checked.
@@ -47,7 +53,7 @@ export class ShopClient {
   }
 
   /** The access token for an authorization response; throws {@link AuthorizationFailedError}. */
-  async exchange(response: URLSearchParams, codeVerifier: string): Promise<string> {
+  async exchange(response: URLSearchParams, codeVerifier: string, now = Date.now()): Promise<IssuedToken> {
     const { issuer, clientId, clientSecret, redirectUri } = this.settings;
     // RFC 9207: the response names its issuer, so one from another provider cannot be mixed in.
     if (response.get('iss') !== issuer) throw new AuthorizationFailedError('the response does not come from the expected issuer');
@@ -58,8 +64,10 @@ export class ShopClient {
       headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` },
       body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier }),
     });
-    const tokens = (await answer.json()) as { access_token?: unknown; error?: unknown };
-    if (!answer.ok || typeof tokens.access_token !== 'string') throw new AuthorizationFailedError(`the token request failed: ${String(tokens.error)}`);
-    return tokens.access_token;
+    const tokens = (await answer.json()) as { access_token?: unknown; expires_in?: unknown; error?: unknown };
+    if (!answer.ok || typeof tokens.access_token !== 'string' || typeof tokens.expires_in !== 'number') {
+      throw new AuthorizationFailedError(`the token request failed: ${String(tokens.error)}`);
+    }
+    return { accessToken: tokens.access_token, expiresAt: now + tokens.expires_in * 1000 };
   }
 }

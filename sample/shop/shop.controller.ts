@@ -10,7 +10,7 @@ import {
   StepUpClaims,
   type AccessTokenClaims,
 } from 'nestjs-step-up';
-import { AuthorizationFailedError, ShopClient, type AuthenticationRequest } from './shop.client.js';
+import { AuthorizationFailedError, ShopClient, type AuthenticationRequest, type IssuedToken } from './shop.client.js';
 import { ShopSessions, type ShopSession } from './shop.sessions.js';
 import { checkoutPage, shopHomePage, signInFailedPage } from './shop.views.js';
 
@@ -62,7 +62,7 @@ export class ShopController {
   @Public()
   @Get('shop')
   home(@Req() request: Request, @Res() response: Response): void {
-    sendPage(response, 200, shopHomePage(this.sessions.find(request)?.accessToken !== undefined));
+    sendPage(response, 200, shopHomePage(this.sessions.isSignedIn(this.sessions.find(request))));
   }
 
   @RequireStepUp({ acr: ACR_MFA, maxAge: '10m' })
@@ -99,16 +99,16 @@ export class ShopController {
     if (session === undefined || pending === undefined) {
       return sendPage(response, 400, signInFailedPage('This sign-in was not started in this browser, or it took too long. Start again.'));
     }
-    let accessToken: string;
+    let token: IssuedToken;
     try {
-      accessToken = await this.client.exchange(params, pending.codeVerifier);
+      token = await this.client.exchange(params, pending.codeVerifier);
     } catch (error) {
       if (!(error instanceof AuthorizationFailedError)) throw error;
       return sendPage(response, 403, signInFailedPage(`The sign-in did not complete: ${error.message}.`));
     }
     // A new session id once signed in, so an id planted before the sign-in is worth nothing after it.
     const signedIn = this.sessions.renew(session);
-    signedIn.accessToken = accessToken;
+    signedIn.token = token;
     this.setSessionCookie(response, signedIn);
     response.redirect(303, pending.returnTo);
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { IssuedToken } from './shop.client.js';
 
 /** A sign-in the shop sent to the provider and has not seen come back yet. */
 export interface PendingSignIn {
@@ -12,7 +13,8 @@ export interface PendingSignIn {
 /** What the shop keeps for one browser: server-side, so tokens never reach the page or its scripts. */
 export interface ShopSession {
   readonly id: string;
-  accessToken?: string;
+  /** The access token for the shop's pages, once signed in; the library's guard verifies it on each page. */
+  token?: IssuedToken;
   /** Keyed by the authorization request's `state`. */
   readonly pending: Map<string, PendingSignIn>;
   readonly expiresAt: number;
@@ -36,7 +38,8 @@ function sessionIdOf(cookieHeader: unknown): string | undefined {
 
 /**
  * The shop's sessions, in memory: a restart signs everyone out, as the embedded provider's own state
- * does. Bounded: the oldest sessions go first, and each expires after eight hours.
+ * does. Bounded: past the limit the oldest session that never signed in goes first, and each session
+ * expires after eight hours.
  */
 @Injectable()
 export class ShopSessions {
@@ -51,18 +54,34 @@ export class ShopSessions {
   }
 
   create(now = Date.now()): ShopSession {
-    while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    if (this.sessions.size >= MAX_SESSIONS) this.evictOne();
     const session: ShopSession = { id: randomBytes(32).toString('base64url'), pending: new Map(), expiresAt: now + SESSION_TTL_MS };
     this.sessions.set(session.id, session);
     return session;
   }
 
-  /** The same session under a new id; the old id stops working. */
+  /** Whether the session holds a token that has not expired (the guard still verifies it on every page). */
+  isSignedIn(session: ShopSession | undefined, now = Date.now()): boolean {
+    return session?.token !== undefined && session.token.expiresAt > now;
+  }
+
+  /** A new session, with a new id, for a browser that just signed in; the old id stops working. */
   renew(session: ShopSession): ShopSession {
     this.sessions.delete(session.id);
-    const renewed = this.create();
-    for (const [state, pending] of session.pending) renewed.pending.set(state, pending);
-    return renewed;
+    return this.create();
+  }
+
+  /** The oldest session that never signed in, so that a flood of sign-ins started signs nobody out; else the oldest. */
+  private evictOne(): void {
+    let oldest: string | undefined;
+    for (const [id, session] of this.sessions) {
+      oldest ??= id;
+      if (session.token === undefined) {
+        oldest = id;
+        break;
+      }
+    }
+    if (oldest !== undefined) this.sessions.delete(oldest);
   }
 
   /** Remembers a sign-in under a new `state`, forgetting expired ones and, past a few, the oldest. */
