@@ -35,8 +35,9 @@ function sendPage(response: Response, status: number, body: string): void {
 @Catch(AuthenticationRequiredException, InvalidTokenException)
 export class ShopSignInFilter implements ExceptionFilter {
   catch(_exception: unknown, host: ArgumentsHost): void {
-    const request = host.switchToHttp().getRequest<Request>();
-    host.switchToHttp().getResponse<Response>().redirect(303, `/shop/login?return_to=${encodeURIComponent(sameOriginPath(request.originalUrl))}`);
+    const http = host.switchToHttp();
+    const returnTo = sameOriginPath(http.getRequest<Request>().originalUrl);
+    http.getResponse<Response>().redirect(303, `/shop/login?return_to=${encodeURIComponent(returnTo)}`);
   }
 }
 
