@@ -155,6 +155,8 @@ describe('sample: stepping up with a security key, in Chromium', () => {
     await smtp?.close();
   });
 
+  const at = (path: string) => `${sample.url}${path}`;
+
   it('adds a key after an email code, then steps up with it alone: amr [mfa, hwk]', async () => {
     const context = await browser.newContext();
     try {
@@ -164,7 +166,6 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       const { authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {
         options: { protocol: 'ctap2', transport: 'usb', hasUserVerification: false, automaticPresenceSimulation: true }, // a key without a PIN
       });
-      const at = (path: string) => `${sample.url}${path}`;
 
       await signIn(page, at);
       await page.getByRole('link', { name: 'Go to checkout' }).click();
@@ -203,7 +204,6 @@ describe('sample: stepping up with a security key, in Chromium', () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      const at = (path: string) => `${sample.url}${path}`;
       const openStepUp = async () => {
         await signIn(page, at, BOB);
         await page.getByRole('link', { name: 'Go to checkout' }).click();

@@ -248,6 +248,9 @@ describe('registering the guard yourself', () => {
     }
   }
 
+  /** Nest's own context of a call to the `ordered` route, with these arguments (an HTTP call unless set otherwise). */
+  const orderedRoute = (args: unknown[]) => new ExecutionContextHost(args, OrderedController, OrderedController.prototype.ordered);
+
   let issuer: TestIssuer;
   beforeAll(async () => {
     issuer = await TestIssuer.start();
@@ -303,11 +306,8 @@ describe('registering the guard yourself', () => {
       controllers: [OrderedController],
     }).compile();
     const guard = moduleRef.get(StepUpGuard);
-    const rpc = {
-      getType: () => 'rpc',
-      getClass: () => OrderedController,
-      getHandler: () => OrderedController.prototype.ordered,
-    } as unknown as ExecutionContext;
+    const rpc = orderedRoute([]);
+    rpc.setType('rpc');
     expect(() => guard.canActivate(rpc)).toThrow(
       'StepUpGuard protects HTTP routes only; mark this rpc handler @Public() or override getRequest()',
     );
@@ -334,13 +334,7 @@ describe('registering the guard yourself', () => {
     }).compile();
     await moduleRef.init();
     const guard = moduleRef.get(StepUpGuard);
-    const context = (headers: Record<string, string>) =>
-      ({
-        getType: () => 'http',
-        getClass: () => OrderedController,
-        getHandler: () => OrderedController.prototype.ordered,
-        getArgByIndex: () => ({ headers, url: '/ordered' }),
-      }) as unknown as ExecutionContext;
+    const context = (headers: Record<string, string>) => orderedRoute([{ headers, url: '/ordered' }]);
     const refuseTwice = async (headers: Record<string, string>) => {
       const [first, second] = [guard.canActivate(context(headers)), guard.canActivate(context(headers))];
       const refusal = await Promise.resolve(first).catch((error: unknown) => error);
