@@ -258,10 +258,15 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     return stepUp.decision.options.find(({ method }) => method === wanted)?.method;
   }
 
-  router.post('/interaction/:uid/step-up/send', async (req, res) => {
+  /** The login interaction a second-factor request belongs to, its state, and the step-up under way. */
+  async function stepUpRequest(req: Request, res: Response) {
     const interaction = await loginInteraction(req, res);
     const state = states.for(interaction);
-    const stepUp = stepUpOf(interaction, state);
+    return { interaction, state, stepUp: stepUpOf(interaction, state) };
+  }
+
+  router.post('/interaction/:uid/step-up/send', async (req, res) => {
+    const { interaction, state, stepUp } = await stepUpRequest(req, res);
     const method = chosenMethod(req, stepUp);
     if (stepUp === undefined || method === undefined || !isCodeChannel(method)) {
       return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
@@ -279,9 +284,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   });
 
   router.post('/interaction/:uid/step-up/verify', async (req, res) => {
-    const interaction = await loginInteraction(req, res);
-    const state = states.for(interaction);
-    const stepUp = stepUpOf(interaction, state);
+    const { interaction, state, stepUp } = await stepUpRequest(req, res);
     const method = chosenMethod(req, stepUp);
     if (stepUp === undefined || method === undefined || method === 'webauthn') {
       return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
@@ -296,18 +299,14 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   });
 
   router.post('/interaction/:uid/step-up/webauthn/options', async (req, res) => {
-    const interaction = await loginInteraction(req, res);
-    const state = states.for(interaction);
-    const stepUp = stepUpOf(interaction, state);
+    const { state, stepUp } = await stepUpRequest(req, res);
     if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
     state.stepUpUserId = stepUp.user.id;
     return res.json(await securityKeys.authenticationOptions(users.securityKeysOf(stepUp.user.id), state));
   });
 
   router.post('/interaction/:uid/step-up/webauthn', async (req, res) => {
-    const interaction = await loginInteraction(req, res);
-    const state = states.for(interaction);
-    const stepUp = stepUpOf(interaction, state);
+    const { interaction, state, stepUp } = await stepUpRequest(req, res);
     if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
     const { user } = stepUp;
     state.stepUpUserId = user.id;
