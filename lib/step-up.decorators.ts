@@ -8,45 +8,70 @@ import {
   STEP_UP_SCOPES_METADATA,
 } from './step-up.metadata.js';
 
-/** A class or method decorator that reads, then writes, metadata where Nest's `SetMetadata()` keeps it. */
-function updatingMetadata<T>(key: string, update: (declared: T | undefined) => T): ClassDecorator & MethodDecorator {
-  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
-    const holder: object = descriptor?.value ?? target;
-    Reflect.defineMetadata(key, update(Reflect.getOwnMetadata(key, holder)), holder);
-  };
+/** A class or method decorator, given the function Nest's `SetMetadata()` keeps the metadata on. */
+function decorating(apply: (holder: object, onClass: boolean) => void): ClassDecorator & MethodDecorator {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => apply(descriptor?.value ?? target, descriptor === undefined);
+}
+
+// A class also answers for what it inherits: its base classes' metadata is found through its prototype chain.
+const declared = (key: string, holder: object, onClass: boolean): unknown =>
+  onClass ? Reflect.getMetadata(key, holder) : Reflect.getOwnMetadata(key, holder);
+
+function refusePublic(holder: object, decorator: string): void {
+  if (Reflect.getOwnMetadata(STEP_UP_PUBLIC_METADATA, holder) === true) {
+    throw new TypeError(`${decorator} and @Public() on the same class or method contradict each other: remove one`);
+  }
 }
 
 /**
  * Requires a stronger or more recent authentication: `acr` (any of), `amr` (all of), `maxAge`.
- * On a method it replaces a class-level requirement. Mistakes throw when the class is defined, and so
- * does a second `@RequireStepUp()` on the same class or method, which would otherwise hide the first.
+ * On a method it replaces a class-level requirement, and on a class an inherited one. Mistakes throw when
+ * the class is defined, and so does a second `@RequireStepUp()` on the same class or method, which would
+ * otherwise hide the first, or one beside `@Public()`.
  */
 export function RequireStepUp(requirement: StepUpRequirement): ClassDecorator & MethodDecorator {
   if (requirement?.acr === undefined && requirement?.amr === undefined && requirement?.maxAge === undefined) {
     throw new TypeError('@RequireStepUp() needs acr, amr or maxAge, e.g. @RequireStepUp({ acr: ACR_MFA, maxAge: 300 })');
   }
   compilePolicy(requirement);
-  return updatingMetadata<StepUpRequirement>(STEP_UP_REQUIREMENT_METADATA, (declared) => {
-    if (declared !== undefined) {
+  return decorating((holder) => {
+    refusePublic(holder, '@RequireStepUp()');
+    if (Reflect.getOwnMetadata(STEP_UP_REQUIREMENT_METADATA, holder) !== undefined) {
       throw new TypeError('@RequireStepUp() is declared twice on the same class or method: merge them into one requirement');
     }
-    return requirement;
+    Reflect.defineMetadata(STEP_UP_REQUIREMENT_METADATA, requirement, holder);
   });
 }
 
-/** Requires every listed OAuth scope. Scopes add up: several decorators, and the class's with the method's. */
+/**
+ * Requires every listed OAuth scope. Scopes add up: several decorators, a class's with those of the
+ * classes it extends, and a method's with its class's.
+ */
 export function RequireScope(...scopes: string[]): ClassDecorator & MethodDecorator {
   if (scopes.length === 0) throw new TypeError("@RequireScope() needs at least one scope, e.g. @RequireScope('transfer:funds')");
   compilePolicy(undefined, scopes);
-  return updatingMetadata<string[]>(STEP_UP_SCOPES_METADATA, (declared = []) => [...declared, ...scopes]);
+  return decorating((holder, onClass) => {
+    refusePublic(holder, '@RequireScope()');
+    const inherited = (declared(STEP_UP_SCOPES_METADATA, holder, onClass) as string[] | undefined) ?? [];
+    Reflect.defineMetadata(STEP_UP_SCOPES_METADATA, [...inherited, ...scopes], holder);
+  });
 }
 
 /**
- * No authentication at all. On a class, it opens the routes that declare no requirement of their own;
- * on a method, it opens that route whatever the class says.
+ * No authentication at all. On a method, it opens that route whatever its class says. On a class, it
+ * opens the routes that declare no requirement of their own, in it and in the classes that extend it,
+ * unless one of those declares a class-level requirement. Beside a requirement it throws: on the same
+ * method, or on a class that declares or inherits one.
  */
 export function Public(): ClassDecorator & MethodDecorator {
-  return SetMetadata(STEP_UP_PUBLIC_METADATA, true);
+  return decorating((holder, onClass) => {
+    if (declared(STEP_UP_REQUIREMENT_METADATA, holder, onClass) !== undefined || declared(STEP_UP_SCOPES_METADATA, holder, onClass) !== undefined) {
+      throw new TypeError(
+        `@Public() and @RequireStepUp() or @RequireScope() on the same ${onClass ? 'class (or a class it extends)' : 'method'} contradict each other: remove one`,
+      );
+    }
+    Reflect.defineMetadata(STEP_UP_PUBLIC_METADATA, true, holder);
+  });
 }
 
 const claimsParameter = createParamDecorator((claim: string | undefined, context: ExecutionContext): unknown => {

@@ -240,9 +240,13 @@ export class StepUpGuard implements CanActivate {
     const { reflector } = this;
     const requirement = reflector.getAllAndOverride<StepUpRequirement | undefined>(STEP_UP_REQUIREMENT_METADATA, [handler, target]);
     const scopes = reflector.getAllAndMerge<string[]>(STEP_UP_SCOPES_METADATA, [handler, target]);
-    const declaresOwn =
-      reflector.get(STEP_UP_REQUIREMENT_METADATA, handler) !== undefined || reflector.get(STEP_UP_SCOPES_METADATA, handler) !== undefined;
-    const isPublic = reflector.get<boolean | undefined>(STEP_UP_PUBLIC_METADATA, handler) ?? (!declaresOwn && reflector.get(STEP_UP_PUBLIC_METADATA, target));
+    const declares = (holder: Function) =>
+      reflector.get(STEP_UP_REQUIREMENT_METADATA, holder) !== undefined || reflector.get(STEP_UP_SCOPES_METADATA, holder) !== undefined;
+    // A class is open only if nothing in its chain of base classes requires anything (the decorators refuse
+    // @Public() beside a requirement on one class, but a subclass may protect what its base opened).
+    const isPublic =
+      reflector.get(STEP_UP_PUBLIC_METADATA, handler) === true ||
+      (!declares(handler) && reflector.get(STEP_UP_PUBLIC_METADATA, target) === true && !declares(target));
     if (isPublic) return OPEN;
     if (requirement === undefined && scopes.length === 0 && this.options.defaultPolicy === 'none') return OPEN;
     return {

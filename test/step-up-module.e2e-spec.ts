@@ -17,6 +17,7 @@ import {
   ACR_MFA,
   AuthenticationRequiredException,
   InsufficientScopeException,
+  Public,
   RequireScope,
   RequireStepUp,
   StepUpClaims,
@@ -89,6 +90,31 @@ describe('options are validated at start-up', () => {
       return Twice;
     };
     expect(defineTwice).toThrow('@RequireStepUp() is declared twice on the same class or method: merge them into one requirement');
+  });
+
+  it('refuses @Public() beside a requirement, which would open what the requirement protects', () => {
+    const contradiction = /@Public\(\) and @RequireStepUp\(\) or @RequireScope\(\) on the same (method|class \(or a class it extends\)) contradict each other/;
+    expect(() => {
+      class PublicOverScope {
+        @Public()
+        @RequireScope('admin')
+        route() {}
+      }
+      return PublicOverScope;
+    }).toThrow(contradiction);
+    expect(() => {
+      @RequireStepUp({ acr: ACR_MFA })
+      @Public()
+      class StepUpOverPublic {}
+      return StepUpOverPublic;
+    }).toThrow('@RequireStepUp() and @Public() on the same class or method contradict each other: remove one');
+    @RequireScope('admin')
+    class ScopedBase {}
+    expect(() => {
+      @Public()
+      class OpenedSubclass extends ScopedBase {}
+      return OpenedSubclass;
+    }).toThrow(contradiction);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Controller, Get, Injectable } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ACR_MFA, parseStepUpChallenge, StepUpGuard, type StepUpRequest } from 'nestjs-step-up';
+import { ACR_MFA, parseStepUpChallenge, Public, RequireScope, RequireStepUp, StepUpGuard, type StepUpRequest } from 'nestjs-step-up';
 import { TestIssuer } from './support/test-issuer.js';
 import { AdminController, BankController, PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -14,6 +14,41 @@ class ForwardedTokenGuard extends StepUpGuard {
   protected override getToken(request: StepUpRequest): string | undefined {
     const forwarded = request.headers['x-forwarded-access-token'];
     return typeof forwarded === 'string' ? forwarded : super.getToken(request);
+  }
+}
+
+@Public()
+class OpenBase {}
+
+/** Extends an open base, but protects itself. */
+@Controller('inherited/protected')
+@RequireStepUp({ acr: ACR_MFA })
+@RequireScope('admin')
+class ProtectedOverOpenBase extends OpenBase {
+  @Get()
+  read() {
+    return { read: true };
+  }
+}
+
+/** Extends an open base and declares nothing: open, as its base. */
+@Controller('inherited/open')
+class OpenByInheritance extends OpenBase {
+  @Get()
+  read() {
+    return { read: true };
+  }
+}
+
+@RequireScope('admin')
+class AdminBase {}
+
+@Controller('inherited/reports')
+@RequireScope('reports')
+class ReportsOverAdminBase extends AdminBase {
+  @Get()
+  read() {
+    return { read: true };
   }
 }
 
@@ -267,6 +302,40 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
 
     it('lets a method-level @Public() open one route of a protected class', async () => {
       expect((await api.request('/admin/status')).status).toBe(200);
+    });
+
+    describe('across class inheritance', () => {
+      let inheriting: TestApp;
+
+      beforeAll(async () => {
+        inheriting = await startTestApp(platform, issuer.moduleOptions, {
+          controllers: [ProtectedOverOpenBase, OpenByInheritance, ReportsOverAdminBase],
+        });
+      });
+      afterAll(() => inheriting.app.close());
+
+      it('protects a subclass that declares a requirement, though its base is @Public()', async () => {
+        const anonymous = await inheriting.request('/inherited/protected');
+        expect(anonymous.status).toBe(401);
+        expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+        const singleFactor = await inheriting.request('/inherited/protected', { token: await issuer.sign({ scope: 'admin' }) });
+        expect(singleFactor.status).toBe(401);
+        expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)?.error).toBe('insufficient_user_authentication');
+        const stepped = await inheriting.request('/inherited/protected', { token: await issuer.sign({ ...MFA, scope: 'admin' }) });
+        expect(stepped.status).toBe(200);
+      });
+
+      it('leaves open a subclass of a @Public() base that declares nothing', async () => {
+        expect((await inheriting.request('/inherited/open')).status).toBe(200);
+      });
+
+      it("adds a subclass's scopes to those of its base", async () => {
+        const reportsOnly = await inheriting.request('/inherited/reports', { token: await issuer.sign({ scope: 'reports' }) });
+        expect(reportsOnly.status).toBe(403);
+        expect(parseStepUpChallenge(reportsOnly.headers.get('www-authenticate')!)?.scope).toEqual(['admin', 'reports']);
+        const both = await inheriting.request('/inherited/reports', { token: await issuer.sign({ scope: 'admin reports' }) });
+        expect(both.status).toBe(200);
+      });
     });
   });
 
