@@ -21,7 +21,12 @@ export interface StepUpProblem {
   readonly scope?: string;
 }
 
-const RFC6750_ERRORS = 'https://www.rfc-editor.org/rfc/rfc6750#section-3.1';
+/** RFC 9457 §3.1.1: a problem type per error. RFC 6750 defines its three in one section and registers each in its own. */
+const RFC6750_ERROR_TYPE = {
+  invalid_request: 'https://www.rfc-editor.org/rfc/rfc6750#section-6.2.1',
+  invalid_token: 'https://www.rfc-editor.org/rfc/rfc6750#section-6.2.2',
+  insufficient_scope: 'https://www.rfc-editor.org/rfc/rfc6750#section-6.2.3',
+} as const;
 
 /**
  * A refusal that carries a `WWW-Authenticate: Bearer` challenge. {@link StepUpExceptionFilter} writes the
@@ -83,7 +88,7 @@ export class InvalidRequestException extends BearerChallengeException {
   constructor(description: string) {
     super(
       HttpStatus.BAD_REQUEST,
-      RFC6750_ERRORS,
+      RFC6750_ERROR_TYPE.invalid_request,
       'Invalid request',
       { error: 'invalid_request', errorDescription: description },
       { code: 'ERR_INVALID_REQUEST', reason: 'malformed' },
@@ -98,7 +103,7 @@ export class InvalidTokenException extends BearerChallengeException {
     details: StepUpErrorDetails = { code: 'ERR_INVALID_TOKEN', reason: 'invalid' },
     cause?: unknown,
   ) {
-    super(HttpStatus.UNAUTHORIZED, RFC6750_ERRORS, 'Invalid token', { error: 'invalid_token', errorDescription: description }, details, cause);
+    super(HttpStatus.UNAUTHORIZED, RFC6750_ERROR_TYPE.invalid_token, 'Invalid token', { error: 'invalid_token', errorDescription: description }, details, cause);
   }
 }
 
@@ -137,7 +142,7 @@ export class InsufficientScopeException extends BearerChallengeException {
   constructor(scope: readonly string[], description = 'The access token lacks a scope this operation requires') {
     super(
       HttpStatus.FORBIDDEN,
-      RFC6750_ERRORS,
+      RFC6750_ERROR_TYPE.insufficient_scope,
       'Insufficient scope',
       { error: 'insufficient_scope', errorDescription: description, scope },
       { code: 'ERR_INSUFFICIENT_SCOPE', claim: 'scope', reason: 'missing' },

@@ -136,7 +136,13 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
         acrValues: [],
         scope: [],
       });
-      expect(await problem(response)).toMatchObject({ status: 401, error: 'invalid_token', detail: description });
+      expect(await problem(response)).toEqual({
+        type: 'https://www.rfc-editor.org/rfc/rfc6750#section-6.2.2',
+        title: 'Invalid token',
+        status: 401,
+        detail: description,
+        error: 'invalid_token',
+      });
     });
 
     it('refuses a token with a forged signature', async () => {
@@ -155,6 +161,13 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       expect(response.headers.get('www-authenticate')).toBe(
         `Bearer realm="${realm}", error="invalid_request", error_description="The Bearer credentials must be exactly one token"`,
       );
+      expect(await problem(response)).toEqual({
+        type: 'https://www.rfc-editor.org/rfc/rfc6750#section-6.2.1',
+        title: 'Invalid request',
+        status: 400,
+        detail: 'The Bearer credentials must be exactly one token',
+        error: 'invalid_request',
+      });
     });
 
     it('refuses a token in the query string', async () => {
@@ -241,7 +254,7 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
           `error_description="The access token lacks a scope this operation requires", scope="transfer:funds"`,
       );
       expect(await problem(response)).toEqual({
-        type: 'https://www.rfc-editor.org/rfc/rfc6750#section-3.1',
+        type: 'https://www.rfc-editor.org/rfc/rfc6750#section-6.2.3',
         title: 'Insufficient scope',
         status: 403,
         detail: 'The access token lacks a scope this operation requires',

@@ -85,5 +85,6 @@ describe('parseStepUpChallenge', () => {
 
   it('refuses a max_age that is not a non-negative integer', () => {
     expect(() => parseStepUpChallenge('Bearer max_age="-1"')).toThrow(/max_age is not a non-negative integer/);
+    expect(() => parseStepUpChallenge('Bearer max_age="100000000000000000000"')).toThrow(/max_age is not a non-negative integer/);
   });
 });

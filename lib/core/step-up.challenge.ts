@@ -222,8 +222,8 @@ export function parseStepUpChallenge(header: string): ParsedStepUpChallenge | un
   const bearer = parseChallenges(header).find(({ scheme }) => scheme.toLowerCase() === 'bearer');
   if (!bearer) return undefined;
   const { realm, error, error_description, error_uri, acr_values, max_age, scope } = bearer.params;
-  if (max_age !== undefined && !/^\d+$/.test(max_age)) {
-    throw new ChallengeParseError('max_age is not a non-negative integer', header.indexOf('max_age'));
+  if (max_age !== undefined && !(/^\d+$/.test(max_age) && Number.isSafeInteger(Number(max_age)))) {
+    throw new ChallengeParseError('max_age is not a non-negative integer of seconds', header.indexOf('max_age'));
   }
   return {
     ...(realm !== undefined && { realm }),

@@ -12,7 +12,7 @@ describe('parseDurationSeconds', () => {
     expect(parseDurationSeconds(input, 'maxAge')).toBe(seconds);
   });
 
-  it.each([[-1], [1.5], [Number.NaN], ['5'], ['5 minutes'], ['1w'], [''], [null]])('refuses %j, naming the option', (input) => {
+  it.each([[-1], [1.5], [Number.NaN], ['5'], ['5 minutes'], ['1w'], [''], [null], ['99999999999999999999d'], ['9007199254740993s']])('refuses %j, naming the option', (input) => {
     expect(() => parseDurationSeconds(input as never, 'maxAge')).toThrow(/^maxAge must be/);
   });
 });

@@ -12,7 +12,8 @@ export function parseDurationSeconds(value: number | string, name: string): numb
   }
   if (typeof value === 'string') {
     const match = DURATION.exec(value.trim());
-    if (match) return Number(match[1]) * UNIT_SECONDS[match[2]!]!;
+    const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2]!]! : Number.NaN;
+    if (Number.isSafeInteger(seconds)) return seconds;
   }
   throw new TypeError(
     `${name} must be seconds (300) or a duration string ('90s', '5m', '1h', '1d'), got ${JSON.stringify(value)}`,
