@@ -120,25 +120,41 @@ function Is(name: string, test: (value: unknown) => boolean, message: string, op
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 const isOneOrMoreStrings = (value: unknown) =>
   isNonEmptyString(value) || (Array.isArray(value) && value.length > 0 && value.every(isNonEmptyString));
-const isDuration = (value: unknown) => {
+const urlOf = (value: unknown) => {
   try {
-    parseDurationSeconds(value as Duration, 'duration');
-    return true;
+    return new URL(value as string);
   } catch {
-    return false;
+    return undefined;
   }
 };
-const isHttpUrl = (value: unknown) => {
-  try {
-    return ['https:', 'http:'].includes(new URL(value as string).protocol);
-  } catch {
-    return false;
-  }
+const isHttpUrl = (value: unknown) => ['https:', 'http:'].includes(urlOf(value)?.protocol ?? '');
+const isLoopback = ({ hostname }: URL) => hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+// Keys fetched in clear can be swapped on the way, and with them every token's signature.
+const isSafeKeySetUrl = (value: unknown) => {
+  const url = urlOf(value);
+  return url === undefined || url.protocol !== 'http:' || isLoopback(url);
+};
+const hasNoCredentials = (value: unknown) => {
+  const url = urlOf(value);
+  return url === undefined || (url.username === '' && url.password === '');
 };
 const isKeyInput = (value: unknown) =>
   typeof value === 'string' ? value.includes('-----BEGIN ') : typeof value === 'object' && value !== null;
 
 const DURATION_HINT = "seconds (30) or a duration string ('30s', '5m')";
+
+/** A duration option: its value must read as whole seconds within these bounds, which the message states. */
+function DurationWithin(name: string, min: number, max: number, bounds: string) {
+  const within = (value: unknown) => {
+    try {
+      const seconds = parseDurationSeconds(value as Duration, name);
+      return seconds >= min && seconds <= max;
+    } catch {
+      return false;
+    }
+  };
+  return Is(name, within, `${name} must be ${DURATION_HINT}, ${bounds}`);
+}
 
 class StepUpOptionsSchema {
   @Is('issuer', isOneOrMoreStrings, 'issuer must be the issuer identifier (iss), or a list of them')
@@ -149,6 +165,8 @@ class StepUpOptionsSchema {
 
   @IsOptional()
   @Is('jwksUri', isHttpUrl, "jwksUri must be an http(s) URL, such as the issuer metadata's jwks_uri")
+  @Is('jwksUriHttps', isSafeKeySetUrl, 'jwksUri must use https (plain http only on a loopback address, for tests): keys fetched in clear can be replaced on the way')
+  @Is('jwksUriCredentials', hasNoCredentials, 'jwksUri must not carry a user name or password: fetch refuses such URLs, and they would show in logs')
   jwksUri?: unknown;
 
   @IsOptional()
@@ -163,13 +181,13 @@ class StepUpOptionsSchema {
     message: ({ value }) =>
       `algorithms may only hold ${SUPPORTED_ALGORITHMS.join(', ')}: "none" and HMAC (HS*) algorithms are refused, ` +
       `because a resource server verifies with the issuer's public keys (got ${JSON.stringify(
-        (value as unknown[]).filter((algorithm) => !SUPPORTED_ALGORITHMS.includes(algorithm as string)).join(', '),
+        [value].flat().filter((algorithm) => !SUPPORTED_ALGORITHMS.includes(algorithm as string)).join(', '),
       )})`,
   })
   algorithms?: unknown;
 
   @IsOptional()
-  @Is('clockTolerance', isDuration, `clockTolerance must be ${DURATION_HINT}`)
+  @DurationWithin('clockTolerance', 0, 300, 'at most 5 minutes: every second of it keeps an expired token alive')
   clockTolerance?: unknown;
 
   @IsOptional()
@@ -196,7 +214,7 @@ class StepUpOptionsSchema {
   defaultPolicy?: unknown;
 
   @IsOptional()
-  @Is('realm', (value) => typeof value === 'string' && isChallengeText(value), 'realm must be printable ASCII without quotes or backslashes')
+  @Is('realm', (value) => isNonEmptyString(value) && isChallengeText(value), 'realm must be printable ASCII without quotes or backslashes, and not empty')
   realm?: unknown;
 
   @IsOptional()
@@ -219,15 +237,15 @@ class StepUpOptionsSchema {
   maxTokenLength?: unknown;
 
   @IsOptional()
-  @Is('jwksTimeout', isDuration, `jwksTimeout must be ${DURATION_HINT}`)
+  @DurationWithin('jwksTimeout', 1, 60, 'from 1 second to 1 minute')
   jwksTimeout?: unknown;
 
   @IsOptional()
-  @Is('jwksCooldown', isDuration, `jwksCooldown must be ${DURATION_HINT}`)
+  @DurationWithin('jwksCooldown', 1, 3600, 'from 1 second to 1 hour')
   jwksCooldown?: unknown;
 
   @IsOptional()
-  @Is('jwksRefreshInterval', isDuration, `jwksRefreshInterval must be ${DURATION_HINT}`)
+  @DurationWithin('jwksRefreshInterval', 1, 86400, 'from 1 second to 1 day')
   jwksRefreshInterval?: unknown;
 
   @IsOptional()
@@ -262,7 +280,7 @@ export function resolveStepUpOptions(options: StepUpModuleOptions): ResolvedStep
   }
   const schema = Object.assign(new StepUpOptionsSchema(), options);
   const problems = problemsOf(validateSync(schema, { whitelist: true, forbidNonWhitelisted: true }));
-  if ((options.jwksUri === undefined) === (options.keys === undefined)) {
+  if ((options.jwksUri == null) === (options.keys == null)) {
     problems.push("give exactly one key source: jwksUri (the issuer's JWK Set URL) or keys (public keys)");
   }
   if (Array.isArray(options.keys) && options.keys.length === 0) problems.push('keys must hold at least one key');
@@ -279,8 +297,8 @@ export function resolveStepUpOptions(options: StepUpModuleOptions): ResolvedStep
   return Object.freeze({
     issuer: list(options.issuer),
     audience,
-    jwksUri: options.jwksUri === undefined ? undefined : new URL(options.jwksUri),
-    keys: options.keys,
+    jwksUri: options.jwksUri == null ? undefined : new URL(options.jwksUri),
+    keys: options.keys ?? undefined,
     algorithms: options.algorithms ?? DEFAULT_ALGORITHMS,
     clockTolerance: seconds(options.clockTolerance, 5, 'clockTolerance'),
     tokenType: options.tokenType,

@@ -51,6 +51,15 @@ describe('options are validated at start-up', () => {
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', defaultPolicy: 'open' }, "defaultPolicy must be 'authenticated' or 'none'"],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', reauthenticateUrl: '//evil.example' }, /reauthenticateUrl must be an absolute http\(s\) URL/],
     [{ issuer: 'i', audience: 'a"b', jwksUri: 'https://x' }, /the audience cannot serve as realm/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', realm: '' }, /realm must be printable ASCII without quotes or backslashes, and not empty/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'http://id.example/jwks' }, /jwksUri must use https \(plain http only on a loopback address/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://svc:secret@id.example/jwks' }, /jwksUri must not carry a user name or password/],
+    [{ issuer: 'i', audience: 'a', jwksUri: null }, /give exactly one key source/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', algorithms: 'none' }, /algorithms must be a list drawn from/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', clockTolerance: '3650d' }, /clockTolerance must be .*, at most 5 minutes/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', jwksTimeout: 0 }, /jwksTimeout must be .*, from 1 second to 1 minute/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', jwksCooldown: '30d' }, /jwksCooldown must be .*, from 1 second to 1 hour/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', jwksRefreshInterval: '30d' }, /jwksRefreshInterval must be .*, from 1 second to 1 day/],
   ])('refuses %j', async (options, message) => {
     const error = await boot(options).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StepUpOptionsError);
