@@ -19,9 +19,10 @@ export class StepUpAuthenticator implements OnModuleInit, OnApplicationShutdown 
           timeoutMs: options.jwksTimeoutMs,
           cooldownMs: options.jwksCooldownMs,
           refreshIntervalMs: options.jwksRefreshIntervalMs,
+          algorithms: options.algorithms,
           logger: new Logger('StepUpModule'),
         })
-      : new StaticKeySource(options.keys!);
+      : new StaticKeySource(options.keys!, options.algorithms);
     this.verifier = new AccessTokenVerifier({
       issuer: options.issuer,
       audience: options.audience,

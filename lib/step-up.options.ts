@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { isChallengeItem, isChallengeText } from './core/step-up.challenge.js';
 import { parseDurationSeconds } from './core/step-up.duration.js';
+import { JWS_ALGORITHMS } from './core/step-up.keys.js';
 import type { ScopeClaimName } from './core/step-up.policy.js';
 
 export type Duration = number | string;
@@ -109,7 +110,6 @@ export class StepUpOptionsError extends Error {
   }
 }
 
-const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const DEFAULT_SCOPE_CLAIMS: readonly ScopeClaimName[] = ['scope', 'scp', 'permissions'];
 
@@ -175,13 +175,13 @@ class StepUpOptionsSchema {
   keys?: unknown;
 
   @IsOptional()
-  @IsArray({ message: `algorithms must be a list drawn from ${SUPPORTED_ALGORITHMS.join(', ')}` })
-  @IsIn(SUPPORTED_ALGORITHMS, {
+  @IsArray({ message: `algorithms must be a list drawn from ${JWS_ALGORITHMS.join(', ')}` })
+  @IsIn(JWS_ALGORITHMS, {
     each: true,
     message: ({ value }) =>
-      `algorithms may only hold ${SUPPORTED_ALGORITHMS.join(', ')}: "none" and HMAC (HS*) algorithms are refused, ` +
+      `algorithms may only hold ${JWS_ALGORITHMS.join(', ')}: "none" and HMAC (HS*) algorithms are refused, ` +
       `because a resource server verifies with the issuer's public keys (got ${JSON.stringify(
-        [value].flat().filter((algorithm) => !SUPPORTED_ALGORITHMS.includes(algorithm as string)).join(', '),
+        [value].flat().filter((algorithm) => !JWS_ALGORITHMS.includes(algorithm as string)).join(', '),
       )})`,
   })
   algorithms?: unknown;

@@ -42,7 +42,16 @@ describe('StaticKeySource', () => {
 
   it('honours the JWK alg and use members', () => {
     expect(() => new StaticKeySource([jwk(rsa.publicKey, { alg: 'PS256' })]).resolve({ alg: 'RS256' })).toThrow(NoMatchingKeyError);
-    expect(() => new StaticKeySource([jwk(rsa.publicKey, { use: 'enc' })])).toThrow(/not a public signature key/);
+    expect(() => new StaticKeySource([jwk(rsa.publicKey, { use: 'enc' })])).toThrow('keys[0] is not a public key that can verify');
+  });
+
+  it('refuses, naming it, a key that can verify none of the accepted algorithms', () => {
+    const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+    const x25519 = generateKeyPairSync('x25519').publicKey;
+    expect(() => new StaticKeySource([ec.publicKey, weakRsa])).toThrow(/^keys\[1\] is not a public key that can verify RS256, RS384/);
+    expect(() => new StaticKeySource([x25519])).toThrow(/^keys\[0\] is not a public key/);
+    expect(() => new StaticKeySource([rsa.publicKey], ['ES256'])).toThrow('keys[0] is not a public key that can verify ES256');
+    expect(() => new StaticKeySource([jwk(ec.publicKey, { alg: 'ES384' })], ['ES256'])).toThrow(/^keys\[0\]/);
   });
 });
 
@@ -109,6 +118,33 @@ describe('RemoteKeySource', () => {
     await expect(keys.resolve({ alg: 'RS256', kid: 'k2' })).rejects.toThrow(KeySetUnavailableError);
     expect(keys.isCurrent(held)).toBe(true);
     await expect(keys.resolve({ alg: 'ES256', kid: 'k1' })).resolves.toBe(held);
+  });
+
+  it('keeps the keys it holds when a refresh answers only keys no accepted algorithm can use', async () => {
+    const keys = new RemoteKeySource(url, { timeoutMs: 1000, cooldownMs: 0, refreshIntervalMs: 600_000, algorithms: ['ES256'] });
+    const held = await keys.resolve({ alg: 'ES256', kid: 'k1' });
+    const unusable = [
+      generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }),
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }),
+      jwk(rsa.publicKey, { kid: 'k2' }),
+    ];
+    answer = () => [200, JSON.stringify({ keys: unusable })];
+    await expect(keys.resolve({ alg: 'ES256', kid: 'k2' })).rejects.toThrow(KeySetUnavailableError);
+    expect(keys.isCurrent(held)).toBe(true);
+  });
+
+  it('logs where the key set is without its query string', async () => {
+    const warnings: string[] = [];
+    const keys = new RemoteKeySource(new URL('?api_key=secret', url), {
+      timeoutMs: 1000,
+      cooldownMs: 60_000,
+      refreshIntervalMs: 600_000,
+      logger: { warn: (message) => warnings.push(message), log: () => undefined },
+    });
+    answer = () => [500, 'oops'];
+    await keys.start();
+    keys.close();
+    expect(warnings).toEqual([`JWKS ${url.href} could not be loaded (HTTP 500); keys already held stay in use`]);
   });
 
   it.each([

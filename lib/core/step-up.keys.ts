@@ -50,6 +50,9 @@ interface KeyEntry {
   readonly material?: string;
 }
 
+/** The JWS algorithms a key source can verify: RFC 7518's asymmetric ones and EdDSA (RFC 8037). */
+export const JWS_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
 const EC_ALGORITHM: Readonly<Record<string, string>> = {
   prime256v1: 'ES256',
   secp384r1: 'ES384',
@@ -75,20 +78,21 @@ export function keyFitsAlgorithm(key: KeyObject, alg: string): boolean {
   }
 }
 
+const entryFits = (entry: KeyEntry, alg: string) => (entry.alg === undefined || entry.alg === alg) && keyFitsAlgorithm(entry.key, alg);
+const verifiesAny = (entry: KeyEntry, algorithms: readonly string[]) => algorithms.some((alg) => entryFits(entry, alg));
+
 function selectKey(entries: readonly KeyEntry[], { alg, kid }: KeySelector): KeyObject | undefined {
   if (typeof alg !== 'string') return undefined;
-  const candidates = entries.filter(
-    (entry) =>
-      (kid === undefined || entry.kid === kid) &&
-      (entry.alg === undefined || entry.alg === alg) &&
-      keyFitsAlgorithm(entry.key, alg),
-  );
+  const candidates = entries.filter((entry) => (kid === undefined || entry.kid === kid) && entryFits(entry, alg));
   // Without a kid, more than one candidate would mean guessing: refuse rather than try each.
   return candidates.length === 1 || (kid !== undefined && candidates.length > 0) ? candidates[0]!.key : undefined;
 }
 
-/** The public verification keys of a JWK Set document, skipping encryption and symmetric keys. */
-function importJwkSet(document: unknown, reuse: ReadonlyMap<string, KeyObject>): KeyEntry[] {
+/**
+ * The public verification keys of a JWK Set document that can verify one of the algorithms, skipping
+ * encryption and symmetric keys, and keys too weak or of a type no accepted algorithm uses.
+ */
+function importJwkSet(document: unknown, reuse: ReadonlyMap<string, KeyObject>, algorithms: readonly string[]): KeyEntry[] {
   const keys = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new TypeError('the JWK Set has no "keys" array');
   const entries: KeyEntry[] = [];
@@ -103,12 +107,8 @@ function importJwkSet(document: unknown, reuse: ReadonlyMap<string, KeyObject>):
     } catch {
       continue; // a key this runtime cannot read cannot verify anything either
     }
-    entries.push({
-      kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
-      alg: typeof jwk.alg === 'string' ? jwk.alg : undefined,
-      key,
-      material,
-    });
+    const entry = { kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, alg: typeof jwk.alg === 'string' ? jwk.alg : undefined, key, material };
+    if (verifiesAny(entry, algorithms)) entries.push(entry);
   }
   return entries;
 }
@@ -128,23 +128,28 @@ async function readLimited(response: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Keys given at start-up: JWKs, PEM-encoded public keys or certificates, or `KeyObject`s. */
+/**
+ * Keys given at start-up: JWKs, PEM-encoded public keys or certificates, or `KeyObject`s. A key that can
+ * verify none of the algorithms (an encryption key, RSA under 2048 bits, X25519) is refused here.
+ */
 export class StaticKeySource implements KeySource {
   private readonly entries: readonly KeyEntry[];
   private readonly current: ReadonlySet<KeyObject>;
 
-  constructor(keys: ReadonlyArray<JsonWebKey | string | KeyObject>) {
-    this.entries = keys.map((input) => {
-      if (typeof input === 'string') return { kid: undefined, alg: undefined, key: createPublicKey(input) };
-      if ('asymmetricKeyType' in input || 'type' in input) {
-        const key = input as KeyObject;
-        return { kid: undefined, alg: undefined, key: key.type === 'private' ? createPublicKey(key) : key };
-      }
-      const [entry] = importJwkSet({ keys: [input] }, new Map());
-      if (!entry) throw new TypeError('keys: a JWK is not a public signature key');
+  constructor(keys: ReadonlyArray<JsonWebKey | string | KeyObject>, algorithms: readonly string[] = JWS_ALGORITHMS) {
+    this.entries = keys.map((input, index) => {
+      const entry = StaticKeySource.entryOf(input, algorithms);
+      if (!entry) throw new TypeError(`keys[${index}] is not a public key that can verify ${algorithms.join(', ')}`);
       return entry;
     });
     this.current = new Set(this.entries.map(({ key }) => key));
+  }
+
+  private static entryOf(input: JsonWebKey | string | KeyObject, algorithms: readonly string[]): KeyEntry | undefined {
+    if (typeof input !== 'string' && !('asymmetricKeyType' in input || 'type' in input)) return importJwkSet({ keys: [input] }, new Map(), algorithms)[0];
+    const given = typeof input === 'string' ? createPublicKey(input) : (input as KeyObject);
+    const entry = { kid: undefined, alg: undefined, key: given.type === 'private' ? createPublicKey(given) : given };
+    return verifiesAny(entry, algorithms) ? entry : undefined;
   }
 
   resolve(selector: KeySelector): KeyObject {
@@ -167,6 +172,8 @@ export interface RemoteKeySourceOptions {
   readonly cooldownMs: number;
   /** Re-fetch the key set in the background this often, so rotations are seen before tokens use them. */
   readonly refreshIntervalMs: number;
+  /** Keep only keys that can verify one of these. Default: every algorithm in {@link JWS_ALGORITHMS}. */
+  readonly algorithms?: readonly string[];
   readonly logger?: StepUpLogger;
 }
 
@@ -185,10 +192,15 @@ export class RemoteKeySource implements KeySource {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
+  /** The URL as logged: no query string, which may carry an API key. */
+  private readonly location: string;
+
   constructor(
     private readonly url: URL,
     private readonly options: RemoteKeySourceOptions,
-  ) {}
+  ) {
+    this.location = url.origin + url.pathname;
+  }
 
   /** Loads the key set once and starts the background refresh. Never throws: the app boots regardless. */
   async start(): Promise<void> {
@@ -238,19 +250,19 @@ export class RemoteKeySource implements KeySource {
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const held = new Map(this.entries.map(({ material, key }) => [material!, key]));
-      const entries = importJwkSet(JSON.parse(await readLimited(response, MAX_JWKS_BYTES)), held);
+      const entries = importJwkSet(JSON.parse(await readLimited(response, MAX_JWKS_BYTES)), held, this.options.algorithms ?? JWS_ALGORITHMS);
       // A set with no usable key is a broken answer, not a rotation: dropping every key would refuse every user.
-      if (entries.length === 0) throw new Error('the JWK Set holds no usable signature key');
+      if (entries.length === 0) throw new Error('the JWK Set holds no key that can verify an accepted algorithm');
       this.entries = entries;
       this.current = new Set(entries.map(({ key }) => key));
       this.loaded = true;
-      if (this.failing) this.options.logger?.log(`JWKS ${this.url.href} is reachable again`);
+      if (this.failing) this.options.logger?.log(`JWKS ${this.location} is reachable again`);
       this.failing = false;
     } catch (error) {
       // Logged once per outage, not once per request; a fetch that outlives close() stays silent.
       if (!this.failing && !this.closed) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.options.logger?.warn(`JWKS ${this.url.href} could not be loaded (${reason}); keys already held stay in use`);
+        this.options.logger?.warn(`JWKS ${this.location} could not be loaded (${reason}); keys already held stay in use`);
       }
       this.failing = true;
       throw error;
