@@ -39,6 +39,18 @@ describe('parseCompactJws', () => {
     expect(() => parseCompactJws(token)).toThrow(JwsFormatError);
     expect(() => parseCompactJws(token)).toThrow(expect.objectContaining({ reason }));
   });
+
+  it('refuses a second spelling of a genuine token: a last character whose unused bits are set, or an impossible length', async () => {
+    const token = await signed('ES256');
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // A 64-byte signature takes 86 characters, the last of which carries 2 bits and 4 unused ones.
+    const respelled = token.slice(0, -1) + ALPHABET[ALPHABET.indexOf(token.at(-1)!) | 1];
+    expect(respelled).not.toBe(token);
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(Buffer.from(token.split('.')[2]!, 'base64url'));
+    expect(() => parseCompactJws(respelled)).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    expect(() => parseCompactJws(`${token}AAA`)).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    expect(parseCompactJws(token).header).toEqual({ alg: 'ES256' });
+  });
 });
 
 describe('verifyJwsSignature', () => {

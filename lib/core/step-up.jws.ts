@@ -27,10 +27,15 @@ export class JwsFormatError extends Error {
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Strict base64url (RFC 7515 §2): its alphabet only, no padding, no impossible length. */
+/**
+ * Strict base64url (RFC 7515 §2): its alphabet only, no padding, and canonical (RFC 4648 §3.5), so that
+ * a token has one spelling only: a last character with its unused bits set would otherwise decode the same.
+ */
 function decodeSegment(segment: string): Buffer {
-  if (!BASE64URL.test(segment) || segment.length % 4 === 1) throw new JwsFormatError('malformed');
-  return Buffer.from(segment, 'base64url');
+  if (!BASE64URL.test(segment)) throw new JwsFormatError('malformed');
+  const bytes = Buffer.from(segment, 'base64url');
+  if (bytes.toString('base64url') !== segment) throw new JwsFormatError('malformed');
+  return bytes;
 }
 
 function decodeText(segment: string): string {

@@ -50,11 +50,27 @@ async function rejection(promise: Promise<unknown>): Promise<TokenVerificationEr
 }
 
 describe('AccessTokenVerifier', () => {
-  it('returns the frozen claims of a valid token', async () => {
-    const claims = await verifier().verifier.verify(await sign({ sub: 'alice', amr: ['mfa'] }), NOW);
+  it('returns the claims of a valid token frozen all the way down, as every repeat of the token shares them', async () => {
+    const claims = await verifier().verifier.verify(await sign({ sub: 'alice', amr: ['mfa'], realm_access: { roles: ['user'] } }), NOW);
     expect(claims).toMatchObject({ sub: 'alice', amr: ['mfa'], iss: ISSUER });
     expect(Object.isFrozen(claims)).toBe(true);
     expect(Object.isFrozen(claims.amr)).toBe(true);
+    const roles = (claims.realm_access as { roles: string[] }).roles;
+    expect(() => roles.push('admin')).toThrow(TypeError);
+  });
+
+  it('freezes a payload nested thousands deep without exhausting the stack', async () => {
+    // Written out, as JSON.stringify would itself recurse that deep.
+    const depth = 20_000;
+    const payload = `{"iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${NOW + 60},"nested":${'['.repeat(depth)}"leaf"${']'.repeat(depth)}}`;
+    const token = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES256' }).sign(privateKey);
+    const claims = await verifier().verifier.verify(token, NOW);
+    let innermost = claims.nested;
+    while (Array.isArray(innermost)) {
+      expect(Object.isFrozen(innermost)).toBe(true);
+      innermost = innermost[0];
+    }
+    expect(innermost).toBe('leaf');
   });
 
   it('requires exp', async () => {

@@ -84,9 +84,18 @@ function cacheKey(token: string): number {
   return key & 0x3fffffff;
 }
 
+/**
+ * Freezes the claims all the way down: cached claims are shared by every request that sends the token, so
+ * a handler that changed `realm_access.roles` would change them for the next. Iterative, as a payload may
+ * nest thousands deep.
+ */
 function freezeClaims(payload: Record<string, unknown>): AccessTokenClaims {
-  for (const value of Object.values(payload)) if (Array.isArray(value)) Object.freeze(value);
-  return Object.freeze(payload) as AccessTokenClaims;
+  const pending: unknown[] = [payload];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'object' && value !== null) for (const member of Object.values(Object.freeze(value))) pending.push(member);
+  }
+  return payload as AccessTokenClaims;
 }
 
 function parseClaims(jws: CompactJws): Record<string, unknown> {
