@@ -244,6 +244,14 @@ describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
       );
     });
 
+    it('asks the re-authenticate page for the scopes the token also lacks', async () => {
+      const response = await api!.request('/admin/audit-logs', { token: await issuer.sign({ acr: 'urn:pwd' }), headers: html });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe(
+        `/account/re-authenticate?acr_values=${encodeURIComponent(ACR_MFA)}&scope=admin%3Aaudit+admin&return_to=%2Fadmin%2Faudit-logs`,
+      );
+    });
+
     it('answers an API client with the challenge, not a redirect', async () => {
       const token = await issuer.sign({ acr: 'urn:pwd' });
       const response = await api!.request('/api/keys', { token, headers: { accept: 'application/json' } });

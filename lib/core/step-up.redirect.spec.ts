@@ -39,6 +39,12 @@ describe('reauthenticationLocation', () => {
     );
   });
 
+  it('carries the scope the route also lacks, and keeps the fragment of a relative page', () => {
+    expect(reauthenticationLocation('/step-up#factors', { acrValues: [ACR_MFA], scope: ['read:orders', 'pay'] }, '/checkout')).toBe(
+      `/step-up?acr_values=${encodeURIComponent(ACR_MFA)}&scope=read%3Aorders+pay&return_to=%2Fcheckout#factors`,
+    );
+  });
+
   it('keeps an absolute page absolute and never returns off-origin', () => {
     expect(reauthenticationLocation('https://id.example/step-up', { acrValues: ['gold'] }, '//evil.example')).toBe(
       'https://id.example/step-up?acr_values=gold&return_to=%2F',

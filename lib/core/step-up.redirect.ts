@@ -52,15 +52,19 @@ function decodeOnce(path: string): string {
   }
 }
 
-/** Where to send a browser to step up: the re-authentication page with `acr_values`, `max_age`, `return_to`. */
+/**
+ * Where to send a browser to step up: the re-authentication page with `acr_values`, `max_age`, the `scope`
+ * the route also lacks (so that one sign-in fixes both), and `return_to`.
+ */
 export function reauthenticationLocation(
   reauthenticateUrl: string,
-  { acrValues, maxAge }: Pick<BearerChallenge, 'acrValues' | 'maxAge'>,
+  { acrValues, maxAge, scope }: Pick<BearerChallenge, 'acrValues' | 'maxAge' | 'scope'>,
   returnTo: string,
 ): string {
   const url = new URL(reauthenticateUrl, ORIGIN);
   if (acrValues?.length) url.searchParams.set('acr_values', acrValues.join(' '));
   if (maxAge !== undefined) url.searchParams.set('max_age', String(maxAge));
+  if (scope?.length) url.searchParams.set('scope', scope.join(' '));
   url.searchParams.set('return_to', sameOriginPath(returnTo));
-  return url.origin === ORIGIN ? `${url.pathname}${url.search}` : url.href;
+  return url.origin === ORIGIN ? `${url.pathname}${url.search}${url.hash}` : url.href;
 }

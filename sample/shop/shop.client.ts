@@ -14,6 +14,8 @@ export interface ShopClientSettings {
 export interface AuthenticationRequest {
   readonly acrValues?: string;
   readonly maxAge?: string;
+  /** Scopes a page also lacks, asked for besides the shop's own. */
+  readonly scope?: string;
 }
 
 export class AuthorizationFailedError extends Error {}
@@ -35,14 +37,14 @@ export class ShopClient {
     return randomBytes(32).toString('base64url');
   }
 
-  authorizationUrl(state: string, codeVerifier: string, { acrValues, maxAge }: AuthenticationRequest = {}): string {
+  authorizationUrl(state: string, codeVerifier: string, { acrValues, maxAge, scope: lacking }: AuthenticationRequest = {}): string {
     const { issuer, clientId, redirectUri, scope } = this.settings;
     const url = new URL(`${issuer}/auth`);
     url.search = new URLSearchParams({
       client_id: clientId,
       response_type: 'code',
       redirect_uri: redirectUri,
-      scope,
+      scope: lacking === undefined ? scope : `${scope} ${lacking}`,
       state,
       code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',
