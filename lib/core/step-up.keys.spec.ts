@@ -40,9 +40,11 @@ describe('StaticKeySource', () => {
     expect(() => source.resolve({ alg: 'ES256' })).toThrow(NoMatchingKeyError);
   });
 
-  it('honours the JWK alg and use members', () => {
+  it('honours the JWK alg, use and key_ops members', () => {
     expect(() => new StaticKeySource([jwk(rsa.publicKey, { alg: 'PS256' })]).resolve({ alg: 'RS256' })).toThrow(NoMatchingKeyError);
     expect(() => new StaticKeySource([jwk(rsa.publicKey, { use: 'enc' })])).toThrow('keys[0] is not a public key that can verify');
+    expect(() => new StaticKeySource([jwk(rsa.publicKey, { key_ops: ['encrypt'] })])).toThrow('keys[0] is not a public key that can verify');
+    expect(new StaticKeySource([jwk(rsa.publicKey, { key_ops: ['verify'] })]).resolve({ alg: 'RS256' }).asymmetricKeyType).toBe('rsa');
   });
 
   it('refuses, naming it, a key that can verify none of the accepted algorithms', () => {

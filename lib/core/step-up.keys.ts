@@ -90,7 +90,8 @@ function selectKey(entries: readonly KeyEntry[], { alg, kid }: KeySelector): Key
 
 /**
  * The public verification keys of a JWK Set document that can verify one of the algorithms, skipping
- * encryption and symmetric keys, and keys too weak or of a type no accepted algorithm uses.
+ * symmetric keys, keys meant for other uses (`use`, `key_ops`: RFC 7517 §4.2, §4.3), and keys too weak
+ * or of a type no accepted algorithm uses.
  */
 function importJwkSet(document: unknown, reuse: ReadonlyMap<string, KeyObject>, algorithms: readonly string[]): KeyEntry[] {
   const keys = (document as { keys?: unknown } | null)?.keys;
@@ -99,6 +100,7 @@ function importJwkSet(document: unknown, reuse: ReadonlyMap<string, KeyObject>, 
   for (const jwk of keys as JsonWebKey[]) {
     if (typeof jwk !== 'object' || jwk === null || jwk.kty === 'oct') continue;
     if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue;
     const { kty, crv, n, e, x, y } = jwk;
     const material = JSON.stringify([kty, crv, n, e, x, y]);
     let key = reuse.get(material);
