@@ -67,7 +67,10 @@ export function Public(): ClassDecorator & MethodDecorator {
   return decorating((holder, onClass) => {
     if (declared(STEP_UP_REQUIREMENT_METADATA, holder, onClass) !== undefined || declared(STEP_UP_SCOPES_METADATA, holder, onClass) !== undefined) {
       throw new TypeError(
-        `@Public() and @RequireStepUp() or @RequireScope() on the same ${onClass ? 'class (or a class it extends)' : 'method'} contradict each other: remove one`,
+        onClass
+          ? '@Public() on a class that declares or inherits @RequireStepUp() or @RequireScope() contradicts them: ' +
+              'remove one, or open single routes with a method-level @Public()'
+          : '@Public() and @RequireStepUp() or @RequireScope() on the same method contradict each other: remove one',
       );
     }
     Reflect.defineMetadata(STEP_UP_PUBLIC_METADATA, true, holder);

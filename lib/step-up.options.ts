@@ -27,8 +27,13 @@ export interface StepUpModuleOptions {
   issuer: string | string[];
   /** Accepted `aud` value(s): this resource server's identifier. */
   audience: string | string[];
-  /** The issuer's JWK Set URL (`jwks_uri`). Either this or `keys`. */
+  /** The issuer's JWK Set URL (`jwks_uri`): https, or http on a loopback address. Either this or `keys`. */
   jwksUri?: string;
+  /**
+   * Accept a plain-http `jwksUri` off loopback, e.g. `http://keycloak:8080/…` inside a network you trust
+   * end to end. Default false: whoever can change the key set in transit can sign any token.
+   */
+  allowInsecureJwksUri?: boolean;
   /** Verification keys given directly: public JWKs, PEM public keys or certificates, or `KeyObject`s. */
   keys?: Array<JsonWebKey | string | KeyObject>;
   /** Accepted JWS algorithms. Default: RS256, PS256, ES256, EdDSA. `none` and HS* are refused. */
@@ -129,11 +134,6 @@ const urlOf = (value: unknown) => {
 };
 const isHttpUrl = (value: unknown) => ['https:', 'http:'].includes(urlOf(value)?.protocol ?? '');
 const isLoopback = ({ hostname }: URL) => hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
-// Keys fetched in clear can be swapped on the way, and with them every token's signature.
-const isSafeKeySetUrl = (value: unknown) => {
-  const url = urlOf(value);
-  return url === undefined || url.protocol !== 'http:' || isLoopback(url);
-};
 const hasNoCredentials = (value: unknown) => {
   const url = urlOf(value);
   return url === undefined || (url.username === '' && url.password === '');
@@ -165,7 +165,6 @@ class StepUpOptionsSchema {
 
   @IsOptional()
   @Is('jwksUri', isHttpUrl, "jwksUri must be an http(s) URL, such as the issuer metadata's jwks_uri")
-  @Is('jwksUriHttps', isSafeKeySetUrl, 'jwksUri must use https (plain http only on a loopback address, for tests): keys fetched in clear can be replaced on the way')
   @Is('jwksUriCredentials', hasNoCredentials, 'jwksUri must not carry a user name or password: fetch refuses such URLs, and they would show in logs')
   jwksUri?: unknown;
 
@@ -249,6 +248,10 @@ class StepUpOptionsSchema {
   jwksRefreshInterval?: unknown;
 
   @IsOptional()
+  @IsBoolean({ message: 'allowInsecureJwksUri must be true or false' })
+  allowInsecureJwksUri?: unknown;
+
+  @IsOptional()
   @IsBoolean({ message: 'globalGuard must be true or false' })
   globalGuard?: unknown;
 
@@ -284,6 +287,14 @@ export function resolveStepUpOptions(options: StepUpModuleOptions): ResolvedStep
     problems.push("give exactly one key source: jwksUri (the issuer's JWK Set URL) or keys (public keys)");
   }
   if (Array.isArray(options.keys) && options.keys.length === 0) problems.push('keys must hold at least one key');
+  const jwksUrl = urlOf(options.jwksUri);
+  // Keys fetched in clear can be swapped on the way, and with them the signature of every token.
+  if (jwksUrl?.protocol === 'http:' && !isLoopback(jwksUrl) && options.allowInsecureJwksUri !== true) {
+    problems.push(
+      `jwksUri must use https: ${jwksUrl.host} is not a loopback address, and keys fetched in clear can be replaced on the way ` +
+        '(inside a network you trust end to end, set allowInsecureJwksUri: true)',
+    );
+  }
   if (Array.isArray(options.algorithms) && options.algorithms.length === 0) {
     problems.push('algorithms must name at least one algorithm; leave it out for the default');
   }

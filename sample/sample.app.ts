@@ -68,6 +68,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
 /**
  * Starts the sample bank: the Nest API under /api and, unless an external issuer is given, the
  * embedded OpenID Provider under /oidc with its login screens under /interaction, all in this process
@@ -120,6 +122,9 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
     jwksUri: trusted.jwksUri ?? (await discoverJwksUri(issuer)),
     // The embedded provider's acr values, weakest first; an external issuer's ranking is not known.
     ...(idp && { acrRanking: [ACR_SINGLE_FACTOR, ACR_MFA], tokenType: 'at+jwt', reauthenticateUrl: REAUTHENTICATE_PATH }),
+    // The sample serves everything over plain http, its own key set included: on a HOST other than
+    // loopback (a container's 0.0.0.0) the library must be told that this is deliberate.
+    ...(idp && !LOOPBACK_HOST.test(host) && { allowInsecureJwksUri: true }),
   });
   let app: INestApplication;
   try {

@@ -52,7 +52,8 @@ describe('options are validated at start-up', () => {
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', reauthenticateUrl: '//evil.example' }, /reauthenticateUrl must be an absolute http\(s\) URL/],
     [{ issuer: 'i', audience: 'a"b', jwksUri: 'https://x' }, /the audience cannot serve as realm/],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', realm: '' }, /realm must be printable ASCII without quotes or backslashes, and not empty/],
-    [{ issuer: 'i', audience: 'a', jwksUri: 'http://id.example/jwks' }, /jwksUri must use https \(plain http only on a loopback address/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'http://id.example/jwks' }, /jwksUri must use https: id\.example is not a loopback address.*set allowInsecureJwksUri: true/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', allowInsecureJwksUri: 'yes' }, 'allowInsecureJwksUri must be true or false'],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://svc:secret@id.example/jwks' }, /jwksUri must not carry a user name or password/],
     [{ issuer: 'i', audience: 'a', jwksUri: null }, /give exactly one key source/],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', algorithms: 'none' }, /algorithms must be a list drawn from/],
@@ -64,6 +65,15 @@ describe('options are validated at start-up', () => {
     const error = await boot(options).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StepUpOptionsError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it.each([
+    { jwksUri: 'http://127.0.0.1:8080/jwks' },
+    { jwksUri: 'http://localhost:8080/jwks' },
+    { jwksUri: 'http://[::1]:8080/jwks' },
+    { jwksUri: 'http://keycloak:8080/realms/demo/protocol/openid-connect/certs', allowInsecureJwksUri: true },
+  ])('accepts a plain-http key set on loopback, or when told to: %j', async (keySet) => {
+    await expect(boot({ issuer: 'i', audience: 'a', ...keySet })).resolves.toBeDefined();
   });
 
   it('lists every problem at once', async () => {
@@ -102,7 +112,8 @@ describe('options are validated at start-up', () => {
   });
 
   it('refuses @Public() beside a requirement, which would open what the requirement protects', () => {
-    const contradiction = /@Public\(\) and @RequireStepUp\(\) or @RequireScope\(\) on the same (method|class \(or a class it extends\)) contradict each other/;
+    const onMethod = '@Public() and @RequireStepUp() or @RequireScope() on the same method contradict each other: remove one';
+    const onClass = /^@Public\(\) on a class that declares or inherits @RequireStepUp\(\) or @RequireScope\(\) contradicts them: remove one, or open single routes with a method-level @Public\(\)$/;
     expect(() => {
       class PublicOverScope {
         @Public()
@@ -110,7 +121,7 @@ describe('options are validated at start-up', () => {
         route() {}
       }
       return PublicOverScope;
-    }).toThrow(contradiction);
+    }).toThrow(onMethod);
     expect(() => {
       @RequireStepUp({ acr: ACR_MFA })
       @Public()
@@ -123,7 +134,7 @@ describe('options are validated at start-up', () => {
       @Public()
       class OpenedSubclass extends ScopedBase {}
       return OpenedSubclass;
-    }).toThrow(contradiction);
+    }).toThrow(onClass);
   });
 });
 

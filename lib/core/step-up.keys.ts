@@ -141,7 +141,12 @@ export class StaticKeySource implements KeySource {
   constructor(keys: ReadonlyArray<JsonWebKey | string | KeyObject>, algorithms: readonly string[] = JWS_ALGORITHMS) {
     this.entries = keys.map((input, index) => {
       const entry = StaticKeySource.entryOf(input, algorithms);
-      if (!entry) throw new TypeError(`keys[${index}] is not a public key that can verify ${algorithms.join(', ')}`);
+      if (!entry) {
+        throw new TypeError(
+          `keys[${index}] is not a public key that can verify ${algorithms.join(', ')}: ` +
+            'check its type and size (RSA needs 2048 bits), its alg, and its use or key_ops (they must allow verification)',
+        );
+      }
       return entry;
     });
     this.current = new Set(this.entries.map(({ key }) => key));

@@ -14,7 +14,7 @@ export interface ShopClientSettings {
 export interface AuthenticationRequest {
   readonly acrValues?: string;
   readonly maxAge?: string;
-  /** Scopes a page also lacks, asked for besides the shop's own. */
+  /** The scopes of a page whose token lacks one of them, asked for besides the shop's own. */
   readonly scope?: string;
 }
 
