@@ -340,6 +340,108 @@ describe('sample bank: the API step-up flow against the embedded OpenID Provider
   });
 });
 
+describe('sample provider: attempt limits, and when a sign-in happened', () => {
+  const emails = new ConsoleOutbox<EmailMessage>('email');
+  let sample: SampleApp;
+  const newClient = () => new OidcTestClient(sample.issuer, SAMPLE_CLIENT_ID, `${sample.url}/callback`);
+  const codeIn = (to: string) => /code (?:is )?(\d{6})/.exec(emails.latestTo(to)!.text)![1]!;
+
+  beforeAll(async () => {
+    sample = await createSampleApp({ port: 0, mailer: emails, unenrolledMfaPolicy: 'ALLOW_SKIP', logger: false });
+  });
+  afterAll(() => sample.close());
+  afterEach(restoreWallClock);
+
+  it('keeps an interaction stopped at its attempt limit stopped, though the client does not follow the redirect out of it', async () => {
+    const bob = newClient();
+    await bob.exchange(await submitPassword(bob, await bob.authorize({ scope: CUSTOMER_SCOPE }), BOB.email, BOB.password));
+    // The step-up builds on the session's sign-in, so a state started afresh would still offer the second factor.
+    const page = await bob.authorize({ scope: CUSTOMER_SCOPE, acrValues: [ACR_MFA] });
+    expect(offeredMethods(page)).toContain('authenticator_app');
+    const verify = `/interaction/${interactionOf(page)}/step-up/verify`;
+    const code = await generate({ secret: DEMO_TOTP_SECRET });
+    const wrong = code === '000000' ? '111111' : '000000';
+    const answers = [];
+    for (let attempt = 1; attempt <= 5; attempt += 1) answers.push((await bob.submitOnly(verify, { method: 'authenticator_app', code: wrong })).status);
+    expect(answers).toEqual([400, 400, 400, 400, 303]);
+    expect(await bob.submitOnly(verify, { method: 'authenticator_app', code })).toEqual({ status: 400, location: null });
+  });
+
+  it('locks an account that keeps failing across interactions, whatever the next proof', async () => {
+    const mallory = newClient();
+    for (let interaction = 1; interaction <= 2; interaction += 1) {
+      const login = await mallory.authorize({ scope: CUSTOMER_SCOPE });
+      for (let attempt = 1; attempt < 5; attempt += 1) {
+        expectPage(await mallory.submit(`/interaction/${interactionOf(login)}/login`, { email: CAROL.email, password: 'guess' }), 401, /Wrong email or password/);
+      }
+      expectCallbackError(await mallory.submit(`/interaction/${interactionOf(login)}/login`, { email: CAROL.email, password: 'guess' }), 'access_denied', TOO_MANY_ATTEMPTS);
+    }
+    const carol = newClient();
+    expectCallbackError(
+      await submitPassword(carol, await carol.authorize({ scope: CUSTOMER_SCOPE }), CAROL.email.toUpperCase(), CAROL.password),
+      'access_denied',
+      'Too many failed attempts for this account: try again in 15 minutes.',
+    );
+    const alice = newClient();
+    expect(accessTokenOf(await alice.exchange(await submitPassword(alice, await alice.authorize({ scope: CUSTOMER_SCOPE }), ALICE.email, ALICE.password))).claims.sub).toBe('alice');
+  });
+
+  it('limits magic-link sends alike for every address, so the limit does not reveal which accounts exist', async () => {
+    for (const email of [DAVE, 'nobody@bank.example']) {
+      const client = newClient();
+      const login = await client.authorize({ scope: CUSTOMER_SCOPE });
+      for (let send = 1; send <= 3; send += 1) expectPage(await client.submit(`/interaction/${interactionOf(login)}/magic/send`, { email }), 200, /Check your email/);
+      expectCallbackError(await client.submit(`/interaction/${interactionOf(login)}/magic/send`, { email }), 'access_denied', TOO_MANY_ATTEMPTS);
+    }
+  });
+
+  it('ALLOW_SKIP: dates the token by the sign-in it builds on, so max_age still asks for a new one', async () => {
+    const dave = newClient();
+    const login = await dave.authorize({ scope: CUSTOMER_SCOPE });
+    const codeForm = await dave.submit(`/interaction/${interactionOf(login)}/magic/send`, { email: DAVE });
+    const signedIn = accessTokenOf(await dave.exchange(await dave.submit(`/interaction/${interactionOf(codeForm)}/magic/code`, { code: codeIn(DAVE) })));
+    advanceWallClock(7200);
+    const skipped = await dave.exchange(await dave.authorize({ scope: CUSTOMER_SCOPE, acrValues: [ACR_MFA] }));
+    expect(accessTokenOf(skipped).claims).toMatchObject({ acr: ACR_MFA, amr: ['email', 'otp'], auth_time: signedIn.claims.auth_time });
+    expect((await callApi(sample, skipped.access_token, 'POST', '/api/transfers', TRANSFER)).status).toBe(401);
+  });
+
+  it('dates a second factor by when it was proved, however long the user then stays on the offer to add a key', async () => {
+    const keyed = await createSampleApp({ port: 0, host: 'localhost', mailer: emails, logger: false });
+    try {
+      const alice = new OidcTestClient(keyed.issuer, SAMPLE_CLIENT_ID, `${keyed.url}/callback`);
+      const page = await submitPassword(alice, await alice.authorize({ scope: CUSTOMER_SCOPE, acrValues: [ACR_MFA] }), ALICE.email, ALICE.password);
+      const codeForm = await sendCode(alice, page, 'email_otp');
+      const offer = await verifyCode(alice, codeForm, 'email_otp', codeIn(ALICE.email));
+      expectPage(offer, 200, /Add a security key\?/);
+      const provedAt = Math.floor(Date.now() / 1000);
+      advanceWallClock(540);
+      const tokens = await alice.exchange(await alice.submit(`/interaction/${interactionOf(offer)}/security-key/skip`, {}));
+      const { auth_time: authTime, amr } = accessTokenOf(tokens).claims;
+      expect(amr).toEqual(['mfa', 'otp']);
+      expect(authTime).toBeGreaterThanOrEqual(provedAt - 1);
+      expect(authTime).toBeLessThanOrEqual(provedAt + 1);
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it.each([
+    ['JSON that does not parse', 'application/json', '{"email":"alice@bank.example","password":"alice-password",}', 400],
+    ['a JSON null', 'application/json', 'null', 400],
+    ['a form over 4 kB', 'application/x-www-form-urlencoded', `email=${'a'.repeat(5000)}`, 413],
+    ['an unknown charset', 'application/x-www-form-urlencoded; charset=koi8-xx', 'email=a', 415],
+  ])('answers %s with its 4xx status, not a 500', async (_name, contentType, body, status) => {
+    const response = await fetch(`${sample.url}/interaction/any/login`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    expect(response.status).toBe(status);
+    expect(await response.text()).toMatch(/That request could not be read/);
+  });
+
+  it('answers a path that does not decode with 400, not a 500', async () => {
+    expect((await fetch(`${sample.url}/interaction/%ZZ`)).status).toBe(400);
+  });
+});
+
 describe('sample bank trusting an external issuer', () => {
   it('discovers the JWKS from the issuer metadata and challenges a token that has no acr or amr', async () => {
     const external = await ExternalIssuerStub.start();

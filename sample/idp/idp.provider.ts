@@ -73,7 +73,8 @@ export function createIdentityProvider({ issuer, audience, users, shop }: Identi
         client_id: SAMPLE_CLIENT_ID,
         application_type: 'native',
         token_endpoint_auth_method: 'none',
-        redirect_uris: [SAMPLE_REDIRECT_URI],
+        // localhost too, for the sample served with HOST=localhost (security keys).
+        redirect_uris: [SAMPLE_REDIRECT_URI, SAMPLE_REDIRECT_URI.replace('127.0.0.1', 'localhost')],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
       },

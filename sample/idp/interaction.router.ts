@@ -11,7 +11,14 @@ import {
 import Provider, { errors, type Interaction, type InteractionResults } from 'oidc-provider';
 import { ACR_SINGLE_FACTOR, requiredAcr, SIGN_IN_AMR, signInMethodOfSession } from './idp.acr.js';
 import { grantConsent } from './consent.grant.js';
-import { InteractionStates, type InteractionState, type PrimarySignIn } from './interaction.state.js';
+import { AccountThrottle } from './account.throttle.js';
+import {
+  InteractionEndedError,
+  InteractionStates,
+  type InteractionState,
+  type PrimarySignIn,
+  type ProvedSecondFactor,
+} from './interaction.state.js';
 import {
   addSecurityKeyPage,
   enrolRequiredPage,
@@ -49,6 +56,9 @@ const CODE_MESSAGES: Readonly<Record<Exclude<CodeCheck, 'accepted' | 'locked'>, 
 const isCodeChannel = (method: StepUpMethod): method is 'email_otp' | 'sms' => method === 'email_otp' || method === 'sms';
 
 const TOO_MANY_ATTEMPTS = 'Too many failed attempts: the sign-in was stopped.';
+const ACCOUNT_LOCKED = 'Too many failed attempts for this account: try again in 15 minutes.';
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 interface StepUp {
   readonly user: User;
@@ -75,6 +85,7 @@ const bodyField = (req: Request, name: string): string => {
 export function interactionRouter(deps: InteractionDependencies): Router {
   const { provider, users, mailer, sms, unenrolledMfaPolicy, baseUrl } = deps;
   const states = new InteractionStates();
+  const throttle = new AccountThrottle();
   const securityKeys = new SecurityKeys(baseUrl);
   const logger = new Logger('Interactions');
   const router = Router();
@@ -101,29 +112,44 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     return interaction;
   }
 
-  const finish = async (req: Request, res: Response, uid: string, result: InteractionResults) => {
-    states.end(uid);
+  const finish = async (req: Request, res: Response, interaction: Interaction, result: InteractionResults) => {
+    states.end(interaction);
     await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
   };
 
-  const deny = (req: Request, res: Response, uid: string, description: string) =>
-    finish(req, res, uid, { error: 'access_denied', error_description: description });
+  const deny = (req: Request, res: Response, interaction: Interaction, description: string) =>
+    finish(req, res, interaction, { error: 'access_denied', error_description: description });
 
   /** As finish(), for a page script that called with fetch(): it is told where to go, in JSON. */
-  const finishInJson = async (req: Request, res: Response, uid: string, result: InteractionResults) => {
-    states.end(uid);
+  const finishInJson = async (req: Request, res: Response, interaction: Interaction, result: InteractionResults) => {
+    states.end(interaction);
     res.json({ location: await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false }) });
   };
 
-  const steppedUp = (user: User, method: StepUpMethod): InteractionResults => {
-    const { acr, amr, auth_time } = buildSteppedUpClaims({ method });
+  /** The stepped-up sign-in, dated when the second factor was proved (`at`, epoch seconds; default now). */
+  const steppedUp = (user: User, method: StepUpMethod, at?: number): InteractionResults => {
+    const { acr, amr, auth_time } = buildSteppedUpClaims({ method, ...(at !== undefined && { authTime: at }) });
     return { login: { accountId: user.id, acr, amr, ts: auth_time } };
   };
 
+  /** When the first factor was proved: in this interaction, or at the session's last sign-in. */
+  async function signedInAt(interaction: Interaction, primary: PrimarySignIn): Promise<number | undefined> {
+    if (primary.at !== undefined) return primary.at;
+    const uid = interaction.session?.uid;
+    return uid === undefined ? undefined : (await provider.Session.findByUid(uid))?.authTime();
+  }
+
+  /** Stops the sign-in, before any proof is checked, when the account has failed too often across interactions. */
+  async function refusedAsLocked(req: Request, res: Response, interaction: Interaction, account: string): Promise<boolean> {
+    if (!throttle.locked(account)) return false;
+    await deny(req, res, interaction, ACCOUNT_LOCKED);
+    return true;
+  }
+
   /** A second factor was proved: finish, unless the user may first add a security key for next time. */
   async function afterSecondFactor(req: Request, res: Response, interaction: Interaction, user: User, method: StepUpMethod) {
-    if (!securityKeys.available || users.securityKeysOf(user.id).length > 0) return finish(req, res, interaction.uid, steppedUp(user, method));
-    states.for(interaction).verified = method;
+    if (!securityKeys.available || users.securityKeysOf(user.id).length > 0) return finish(req, res, interaction, steppedUp(user, method));
+    states.for(interaction).verified = { method, at: nowSeconds() };
     res.type('html').send(addSecurityKeyPage({ uid: interaction.uid }));
   }
 
@@ -154,7 +180,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const state = states.for(interaction);
     const acr = requiredAcr(interaction.params.acr_values);
     if (acr === undefined) {
-      return finish(req, res, uid, {
+      return finish(req, res, interaction, {
         error: 'unmet_authentication_requirements',
         error_description: 'none of the requested acr_values can be satisfied',
       });
@@ -166,13 +192,14 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     }
     const { user, primary, decision } = stepUp;
     if (state.verified !== undefined) return res.status(status).type('html').send(addSecurityKeyPage({ uid }));
-    if (acr === ACR_SINGLE_FACTOR) {
-      return finish(req, res, uid, { login: { accountId: user.id, acr: ACR_SINGLE_FACTOR, amr: [...SIGN_IN_AMR[primary.method]] } });
-    }
+    // Only the first factor: the sign-in is as old as it is, not as this request.
+    const firstFactor = async (acr: string) =>
+      finish(req, res, interaction, { login: { accountId: user.id, acr, amr: [...SIGN_IN_AMR[primary.method]], ts: await signedInAt(interaction, primary) } });
+    if (acr === ACR_SINGLE_FACTOR) return firstFactor(ACR_SINGLE_FACTOR);
     switch (decision.outcome) {
       case 'skip':
         // Policy ALLOW_SKIP: acr MFA by policy, but the amr stays the first factor's and gains no `mfa`.
-        return finish(req, res, uid, { login: { accountId: user.id, acr: ACR_MFA, amr: [...SIGN_IN_AMR[primary.method]] } });
+        return firstFactor(ACR_MFA);
       case 'enrol_required':
         return res.status(403).type('html').send(enrolRequiredPage({ uid, message: decision.error.message }));
       case 'challenge': {
@@ -187,7 +214,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   /** Applies a code check: continue on success, stop the login at the attempt limit, else show why. */
   async function afterCodeCheck(req: Request, res: Response, interaction: Interaction, check: CodeCheck, onAccepted: () => Promise<void>) {
     if (check === 'accepted') return onAccepted();
-    if (check === 'locked') return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+    if (check === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
     return proceed(req, res, interaction, CODE_MESSAGES[check], 400);
   }
 
@@ -203,12 +230,17 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   router.post('/interaction/:uid/login', async (req, res) => {
     const interaction = await loginInteraction(req, res);
     const state = states.for(interaction);
-    const user = await users.verifyPassword(bodyField(req, 'email'), bodyField(req, 'password'));
+    const email = bodyField(req, 'email');
+    // By address, known or not: locking reveals nothing about which accounts exist.
+    const account = `email:${email.trim().toLowerCase()}`;
+    if (await refusedAsLocked(req, res, interaction, account)) return;
+    const user = await users.verifyPassword(email, bodyField(req, 'password'));
     if (user === undefined) {
-      if (state.codes.recordFailure() === 'locked') return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
-      return res.status(401).type('html').send(loginPage({ uid: interaction.uid, error: 'Wrong email or password.', email: bodyField(req, 'email') }));
+      throttle.recordFailure(account);
+      if (state.codes.recordFailure() === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
+      return res.status(401).type('html').send(loginPage({ uid: interaction.uid, error: 'Wrong email or password.', email }));
     }
-    state.primary = { userId: user.id, method: 'password' };
+    state.primary = { userId: user.id, method: 'password', at: nowSeconds() };
     return redirectToInteraction(res, interaction.uid);
   });
 
@@ -216,10 +248,12 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const interaction = await loginInteraction(req, res);
     const state = states.for(interaction);
     const user = users.findByEmail(bodyField(req, 'email'));
-    // Same answer whether or not the address may sign in by email: no account enumeration.
+    // Same answer whether or not the address may sign in by email, the send limit included: no account
+    // enumeration. A code is drawn either way; it is mailed only to an address that may use it.
+    const code = state.codes.issue('magic');
+    if (code === undefined) return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
+    state.magicUserId = undefined;
     if (user !== undefined && user.passwordHash === undefined) {
-      const code = state.codes.issue('magic');
-      if (code === undefined) return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
       state.magicUserId = user.id;
       const link = `${baseUrl}/interaction/${encodeURIComponent(interaction.uid)}/magic/link?code=${code}`;
       await mailer.send({
@@ -234,12 +268,15 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   async function magicSignIn(req: Request, res: Response, code: string, method: 'magic_link' | 'magic_code') {
     const interaction = await loginInteraction(req, res);
     const state = states.for(interaction);
+    const account = state.magicUserId;
+    if (account !== undefined && (await refusedAsLocked(req, res, interaction, account))) return;
     const check = state.codes.check('magic', code);
-    if (check === 'accepted' && state.magicUserId !== undefined) {
-      state.primary = { userId: state.magicUserId, method };
+    if (check === 'accepted' && account !== undefined) {
+      state.primary = { userId: account, method, at: nowSeconds() };
       return redirectToInteraction(res, interaction.uid);
     }
-    if (check === 'locked') return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+    if (account !== undefined && (check === 'wrong' || check === 'locked')) throttle.recordFailure(account);
+    if (check === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
     return res.status(400).type('html').send(magicSentPage({ uid: interaction.uid, error: CODE_MESSAGES[check === 'accepted' ? 'no_code' : check] }));
   }
 
@@ -273,7 +310,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     }
     state.stepUpUserId = stepUp.user.id;
     const code = state.codes.issue(method);
-    if (code === undefined) return deny(req, res, interaction.uid, TOO_MANY_ATTEMPTS);
+    if (code === undefined) return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
     const text = `Your Sample Bank verification code is ${code}. It expires in 5 minutes. Never share it.`;
     if (method === 'email_otp') {
       await mailer.send({ to: stepUp.user.email, subject: 'Your Sample Bank verification code', text });
@@ -290,11 +327,13 @@ export function interactionRouter(deps: InteractionDependencies): Router {
       return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
     }
     state.stepUpUserId = stepUp.user.id;
+    if (await refusedAsLocked(req, res, interaction, stepUp.user.id)) return;
     const code = bodyField(req, 'code');
     const check =
       method === 'authenticator_app'
         ? (await verifyTotp(users, stepUp.user, code)) ? 'accepted' : state.codes.recordFailure()
         : state.codes.check(method, code);
+    if (check === 'wrong' || check === 'locked') throttle.recordFailure(stepUp.user.id);
     return afterCodeCheck(req, res, interaction, check, () => afterSecondFactor(req, res, interaction, stepUp.user, method));
   });
 
@@ -310,23 +349,27 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
     const { user } = stepUp;
     state.stepUpUserId = user.id;
+    if (throttle.locked(user.id)) {
+      return finishInJson(req, res, interaction, { error: 'access_denied', error_description: ACCOUNT_LOCKED });
+    }
     const answer = jsonBody(req);
     const counter = await securityKeys.authenticate(answer, users.securityKeysOf(user.id), state);
     if (counter !== undefined) {
       users.updateSecurityKeyCounter(user.id, String(answer.id), counter);
-      return finishInJson(req, res, interaction.uid, steppedUp(user, 'webauthn'));
+      return finishInJson(req, res, interaction, steppedUp(user, 'webauthn'));
     }
+    throttle.recordFailure(user.id);
     if (state.codes.recordFailure() === 'locked') {
-      return finishInJson(req, res, interaction.uid, { error: 'access_denied', error_description: TOO_MANY_ATTEMPTS });
+      return finishInJson(req, res, interaction, { error: 'access_denied', error_description: TOO_MANY_ATTEMPTS });
     }
     return res.status(400).json({ error: 'That security key was not accepted. Try again.' });
   });
 
   /** The user who just proved a second factor and is offered to add a security key, with that factor. */
-  function verifiedStepUp(interaction: Interaction): { user: User; method: StepUpMethod } | undefined {
+  function verifiedStepUp(interaction: Interaction): { user: User; proved: ProvedSecondFactor } | undefined {
     const state = states.for(interaction);
     const user = state.verified === undefined ? undefined : stepUpOf(interaction, state)?.user;
-    return user === undefined ? undefined : { user, method: state.verified! };
+    return user === undefined ? undefined : { user, proved: state.verified! };
   }
 
   router.post('/interaction/:uid/security-key/options', async (req, res) => {
@@ -343,14 +386,14 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const credential = await securityKeys.register(jsonBody(req), states.for(interaction));
     if (credential === undefined) return res.status(400).json({ error: 'The security key could not be added. Try again, or choose Not now.' });
     users.addSecurityKey(verified.user.id, credential);
-    return finishInJson(req, res, interaction.uid, steppedUp(verified.user, verified.method));
+    return finishInJson(req, res, interaction, steppedUp(verified.user, verified.proved.method, verified.proved.at));
   });
 
   router.post('/interaction/:uid/security-key/skip', async (req, res) => {
     const interaction = await loginInteraction(req, res);
     const verified = verifiedStepUp(interaction);
     if (verified === undefined) return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
-    return finish(req, res, interaction.uid, steppedUp(verified.user, verified.method));
+    return finish(req, res, interaction, steppedUp(verified.user, verified.proved.method, verified.proved.at));
   });
 
   router.post('/interaction/:uid/abort', async (req, res) => {
@@ -358,12 +401,19 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const stepUp = stepUpOf(interaction, states.for(interaction));
     const description =
       stepUp?.decision.outcome === 'enrol_required' ? stepUp.decision.error.message : 'The sign-in was cancelled.';
-    return deny(req, res, interaction.uid, description);
+    return deny(req, res, interaction, description);
   });
 
   router.use('/interaction', (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (error instanceof errors.SessionNotFound) {
+    if (error instanceof errors.SessionNotFound || error instanceof InteractionEndedError) {
       res.status(400).type('html').send(errorPage('This sign-in has expired or was opened in another browser. Start again from the app.'));
+      return;
+    }
+    // The body parsers' and the router's refusals (malformed, too large, bad charset or path): the client's
+    // fault, answered as such and not logged, as the error would carry the raw body, password included.
+    const status = (error as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).type('html').send(errorPage('That request could not be read. Start again from the app.'));
       return;
     }
     logger.error(error);

@@ -2,10 +2,27 @@ import type { StepUpMethod } from 'nestjs-step-up';
 import type { SampleSignInMethod } from './idp.acr.js';
 import { OneTimeCodes } from './one-time-code.js';
 
-/** A first factor passed during this interaction. */
+/** A first factor passed during this interaction, or in the session a step-up builds on. */
 export interface PrimarySignIn {
   readonly userId: string;
   readonly method: SampleSignInMethod;
+  /** Epoch seconds when it was proved; unknown here for the session's, which the provider keeps. */
+  readonly at?: number;
+}
+
+/** A second factor proved, while the user is offered to add a security key before going back. */
+export interface ProvedSecondFactor {
+  readonly method: StepUpMethod;
+  /** Epoch seconds: the token's auth_time, however long the user then stays on the offer. */
+  readonly at: number;
+}
+
+/** A request on an interaction that already ended (finished, denied or stopped at a limit). */
+export class InteractionEndedError extends Error {
+  constructor() {
+    super('This sign-in has ended');
+    this.name = 'InteractionEndedError';
+  }
 }
 
 export interface InteractionState {
@@ -15,17 +32,20 @@ export interface InteractionState {
   readonly codes: OneTimeCodes;
   /** The user a second factor is being proved for, from the first code sent or tried, or key asked. */
   stepUpUserId?: string;
-  /** The second factor proved, while the user is offered to add a security key before going back. */
-  verified?: StepUpMethod;
+  verified?: ProvedSecondFactor;
   /** The challenge of the WebAuthn ceremony in progress. */
   challenge?: string;
   /** Epoch seconds, the interaction's own expiry. */
   readonly expiresAt: number;
+  /** Finished or denied: kept until it expires so that no request can start it over with fresh limits. */
+  ended?: boolean;
 }
 
 /**
  * Server-side progress of each login interaction, keyed by its uid: what was proved so far and which
- * codes are outstanding. Entries live no longer than the interaction.
+ * codes are outstanding. Entries live as long as the interaction, past its end: the provider still
+ * answers for an interaction until the browser follows the redirect out of it, and a fresh state would
+ * reset its attempt limits.
  */
 export class InteractionStates {
   private readonly states = new Map<string, InteractionState>();
@@ -39,11 +59,14 @@ export class InteractionStates {
       state = { codes: new OneTimeCodes(this.now), expiresAt: exp };
       this.states.set(uid, state);
     }
+    if (state.ended) throw new InteractionEndedError();
     return state;
   }
 
-  end(uid: string): void {
-    this.states.delete(uid);
+  end({ uid, exp }: { uid: string; exp: number }): void {
+    const state = this.states.get(uid);
+    if (state === undefined) this.states.set(uid, { codes: new OneTimeCodes(this.now), expiresAt: exp, ended: true });
+    else state.ended = true;
   }
 
   private prune(): void {

@@ -137,9 +137,16 @@ declare module 'oidc-provider' {
     renderError(ctx: { type: string; body: string }, out: Record<string, string>, error: Error): void;
   }
 
+  /** The provider's sign-in session. */
+  export interface Session {
+    /** Epoch seconds of the last sign-in (the session's `loginTs`). */
+    authTime(): number | undefined;
+  }
+
   export default class Provider {
     constructor(issuer: string, configuration: Partial<Configuration>);
     readonly Grant: typeof Grant;
+    readonly Session: { findByUid(uid: string): Promise<Session | undefined> };
     readonly issuer: string;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;

@@ -113,6 +113,21 @@ export class OidcTestClient {
     });
   }
 
+  /** Submits a form and stops at its answer, as a script that does not follow the redirect out of a sign-in would. */
+  async submitOnly(url: URL | string, form: Record<string, string>): Promise<{ status: number; location: string | null }> {
+    const target = new URL(url, this.issuer);
+    const cookie = this.jar.headerFor(target);
+    const response = await fetch(target, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie && { cookie }) },
+      body: new URLSearchParams(form).toString(),
+    });
+    this.jar.store(response);
+    await response.body?.cancel();
+    return { status: response.status, location: response.headers.get('location') };
+  }
+
   /** Exchanges the code of a successful callback, checking `state` first. */
   async exchange(step: FlowStep): Promise<TokenSet> {
     if (step.kind !== 'callback' || !step.params.has('code')) throw new Error(`expected a code, got ${describeStep(step)}`);
