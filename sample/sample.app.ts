@@ -107,7 +107,7 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
     web.use('/oidc', provider.callback());
     web.use(interactionRouter({ provider, users, mailer, sms, baseUrl: url, unenrolledMfaPolicy: options.unenrolledMfaPolicy ?? 'FORCE_ENROLL' }));
     web.get('/callback', (req, res) => {
-      res.set({ 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+      res.set({ 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'" });
       res.type('html').send(callbackPage(req.query, { tokenEndpoint: `${trusted.issuer}/token`, redirectUri: `${url}/callback` }));
     });
     idp = { provider, users };

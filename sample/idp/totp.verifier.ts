@@ -1,8 +1,9 @@
 import { verify } from 'otplib';
 import type { User, UserStore } from './users.store.js';
 
+const STEP_SECONDS = 30;
 /** One 30 s step either side, for clock drift between the phone and the server. */
-const EPOCH_TOLERANCE_SECONDS = 30;
+const EPOCH_TOLERANCE_SECONDS = STEP_SECONDS;
 const SIX_DIGITS = /^\d{6}$/;
 
 /**
@@ -13,6 +14,10 @@ export async function verifyTotp(users: UserStore, user: User, input: string): P
   const token = input.replace(/\s+/g, '');
   if (user.totpSecret === undefined || !SIX_DIGITS.test(token)) return false;
   const lastStep = users.lastAcceptedTotpStep(user.id);
+  // Every step the window accepts is already spent, as when the clock stepped back after a code of the next
+  // step was accepted: no code can pass (and otplib throws for an afterTimeStep beyond its window).
+  const newestStep = Math.floor(Date.now() / 1000 / STEP_SECONDS) + EPOCH_TOLERANCE_SECONDS / STEP_SECONDS;
+  if (lastStep !== undefined && lastStep >= newestStep) return false;
   const result = await verify({
     secret: user.totpSecret,
     token,

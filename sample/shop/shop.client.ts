@@ -14,8 +14,6 @@ export interface ShopClientSettings {
 export interface AuthenticationRequest {
   readonly acrValues?: string;
   readonly maxAge?: string;
-  /** The scopes of a page whose token lacks one of them, asked for besides the shop's own. */
-  readonly scope?: string;
 }
 
 export class AuthorizationFailedError extends Error {}
@@ -37,14 +35,14 @@ export class ShopClient {
     return randomBytes(32).toString('base64url');
   }
 
-  authorizationUrl(state: string, codeVerifier: string, { acrValues, maxAge, scope: lacking }: AuthenticationRequest = {}): string {
+  authorizationUrl(state: string, codeVerifier: string, { acrValues, maxAge }: AuthenticationRequest = {}): string {
     const { issuer, clientId, redirectUri, scope } = this.settings;
     const url = new URL(`${issuer}/auth`);
     url.search = new URLSearchParams({
       client_id: clientId,
       response_type: 'code',
       redirect_uri: redirectUri,
-      scope: lacking === undefined ? scope : `${scope} ${lacking}`,
+      scope,
       state,
       code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',

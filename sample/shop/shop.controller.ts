@@ -78,17 +78,15 @@ export class ShopController {
     this.startSignIn(request, response, {});
   }
 
-  /** The re-authenticate page: the same sign-in, asking for what the challenge asked (acr, max_age, scopes). */
+  /** The re-authenticate page: the same sign-in, asking for what the challenge asked. */
   @Public()
   @Get(REAUTHENTICATE_PATH.slice(1))
   reauthenticate(@Req() request: Request, @Res() response: Response): void {
     const acrValues = single(request.query.acr_values);
     const maxAge = single(request.query.max_age);
-    const scope = single(request.query.scope);
     this.startSignIn(request, response, {
       ...(acrValues !== undefined && /^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(acrValues) && { acrValues }),
       ...(maxAge !== undefined && /^\d{1,9}$/.test(maxAge) && { maxAge }),
-      ...(scope !== undefined && /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scope) && { scope }),
     });
   }
 
