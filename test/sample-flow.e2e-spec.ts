@@ -440,6 +440,39 @@ describe('sample provider: attempt limits, and when a sign-in happened', () => {
   it('answers a path that does not decode with 400, not a 500', async () => {
     expect((await fetch(`${sample.url}/interaction/%ZZ`)).status).toBe(400);
   });
+
+  // The test below locks dave's address in this app: it comes last.
+  it('checks no more password guesses than the limit allows, though they are sent all at once', async () => {
+    const mallory = newClient();
+    const uid = interactionOf(await mallory.authorize({ scope: CUSTOMER_SCOPE }));
+    const guesses = Array.from({ length: 40 }, (_, guess) => `guess-${guess}`);
+    const answers = await Promise.all(guesses.map((password) => mallory.submitOnly(`/interaction/${uid}/login`, { email: ALICE.email, password })));
+    // Four "wrong password" pages; the fifth guess stops the login, and every other is refused unchecked,
+    // so the account counts 5 failures, not 40: its owner can still sign in.
+    expect(answers.filter(({ status }) => status === 401)).toHaveLength(4);
+    const alice = newClient();
+    expect(accessTokenOf(await alice.exchange(await submitPassword(alice, await alice.authorize({ scope: CUSTOMER_SCOPE }), ALICE.email, ALICE.password))).claims.sub).toBe('alice');
+  });
+
+  it('locks an address that keeps failing magic codes alike, whether or not an account has it', async () => {
+    for (const email of [DAVE, 'nobody@bank.example']) {
+      const client = newClient();
+      for (let interaction = 1; interaction <= 2; interaction += 1) {
+        const codeForm = await client.submit(`/interaction/${interactionOf(await client.authorize({ scope: CUSTOMER_SCOPE }))}/magic/send`, { email });
+        for (let attempt = 1; attempt < 5; attempt += 1) {
+          expectPage(await client.submit(`/interaction/${interactionOf(codeForm)}/magic/code`, { code: '000000' }), 400, /That code is not right/);
+        }
+        expectCallbackError(await client.submit(`/interaction/${interactionOf(codeForm)}/magic/code`, { code: '000000' }), 'access_denied', TOO_MANY_ATTEMPTS);
+      }
+      const codeForm = await client.submit(`/interaction/${interactionOf(await client.authorize({ scope: CUSTOMER_SCOPE }))}/magic/send`, { email });
+      expectPage(codeForm, 200, /Check your email/);
+      expectCallbackError(
+        await client.submit(`/interaction/${interactionOf(codeForm)}/magic/code`, { code: '000000' }),
+        'access_denied',
+        'Too many failed attempts for this account: try again in 15 minutes.',
+      );
+    }
+  });
 });
 
 describe('sample bank trusting an external issuer', () => {

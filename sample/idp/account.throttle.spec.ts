@@ -1,4 +1,4 @@
-import { ACCOUNT_FAILURE_LIMIT, ACCOUNT_FAILURE_WINDOW_MS, AccountThrottle } from './account.throttle.js';
+import { ACCOUNT_FAILURE_LIMIT, ACCOUNT_FAILURE_WINDOW_MS, AccountThrottle, accountKey } from './account.throttle.js';
 
 describe('AccountThrottle', () => {
   let now = 0;
@@ -27,13 +27,22 @@ describe('AccountThrottle', () => {
     expect(limiter.locked('alice')).toBe(false);
   });
 
-  it('tracks a bounded number of accounts, evicting the one that failed least recently', () => {
+  it('keeps a locked account locked however many other addresses fail meanwhile', () => {
     const limiter = throttle();
     fail(limiter, 'victim', ACCOUNT_FAILURE_LIMIT);
-    for (let account = 0; account < 10_000; account += 1) limiter.recordFailure(`made-up-${account}`);
-    expect(limiter.locked('victim')).toBe(false);
+    for (let account = 0; account < 20_000; account += 1) limiter.recordFailure(`made-up-${account}`);
+    expect(limiter.locked('victim')).toBe(true);
+  });
+
+  it('takes back a failure counted before a proof that succeeded', () => {
+    const limiter = throttle();
     fail(limiter, 'alice', ACCOUNT_FAILURE_LIMIT);
-    limiter.recordFailure('one-more');
-    expect(limiter.locked('alice')).toBe(true);
+    limiter.forgive('alice');
+    expect(limiter.locked('alice')).toBe(false);
+  });
+
+  it('keys an address the same however it is spelled', () => {
+    expect(accountKey(' Alice@Bank.Example ')).toBe(accountKey('alice@bank.example'));
+    expect(accountKey('ａｌｉｃｅ@bank.example')).toBe(accountKey('alice@bank.example'));
   });
 });

@@ -11,7 +11,7 @@ import {
 import Provider, { errors, type Interaction, type InteractionResults } from 'oidc-provider';
 import { ACR_SINGLE_FACTOR, requiredAcr, SIGN_IN_AMR, signInMethodOfSession } from './idp.acr.js';
 import { grantConsent } from './consent.grant.js';
-import { AccountThrottle } from './account.throttle.js';
+import { AccountThrottle, accountKey } from './account.throttle.js';
 import {
   InteractionEndedError,
   InteractionStates,
@@ -133,10 +133,13 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   };
 
   /** When the first factor was proved: in this interaction, or at the session's last sign-in. */
-  async function signedInAt(interaction: Interaction, primary: PrimarySignIn): Promise<number | undefined> {
+  async function signedInAt(interaction: Interaction, primary: PrimarySignIn): Promise<number> {
     if (primary.at !== undefined) return primary.at;
     const uid = interaction.session?.uid;
-    return uid === undefined ? undefined : (await provider.Session.findByUid(uid))?.authTime();
+    const at = uid === undefined ? undefined : (await provider.Session.findByUid(uid))?.authTime();
+    // Without it the provider would date the sign-in now: a session that cannot be found has ended.
+    if (at === undefined) throw new errors.SessionNotFound('the session of this sign-in is gone');
+    return at;
   }
 
   /** Stops the sign-in, before any proof is checked, when the account has failed too often across interactions. */
@@ -232,14 +235,19 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const state = states.for(interaction);
     const email = bodyField(req, 'email');
     // By address, known or not: locking reveals nothing about which accounts exist.
-    const account = `email:${email.trim().toLowerCase()}`;
+    const account = accountKey(email);
+    if (state.codes.locked) return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
     if (await refusedAsLocked(req, res, interaction, account)) return;
+    // Counted before the hash is awaited and forgiven on success: a burst of guesses cannot all pass the limits.
+    const attempt = state.codes.recordFailure();
+    throttle.recordFailure(account);
     const user = await users.verifyPassword(email, bodyField(req, 'password'));
     if (user === undefined) {
-      throttle.recordFailure(account);
-      if (state.codes.recordFailure() === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
+      if (attempt === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
       return res.status(401).type('html').send(loginPage({ uid: interaction.uid, error: 'Wrong email or password.', email }));
     }
+    state.codes.forgiveFailure();
+    throttle.forgive(account);
     state.primary = { userId: user.id, method: 'password', at: nowSeconds() };
     return redirectToInteraction(res, interaction.uid);
   });
@@ -247,13 +255,15 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   router.post('/interaction/:uid/magic/send', async (req, res) => {
     const interaction = await loginInteraction(req, res);
     const state = states.for(interaction);
-    const user = users.findByEmail(bodyField(req, 'email'));
-    // Same answer whether or not the address may sign in by email, the send limit included: no account
-    // enumeration. A code is drawn either way; it is mailed only to an address that may use it.
+    const email = bodyField(req, 'email');
+    const user = users.findByEmail(email);
+    // Same answer whether or not the address may sign in by email, the send limit and the lock included: no
+    // account enumeration. A code is drawn either way; it is mailed only to an address that may use it.
     const code = state.codes.issue('magic');
     if (code === undefined) return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
+    state.magicAccount = accountKey(email);
     state.magicUserId = undefined;
-    if (user !== undefined && user.passwordHash === undefined) {
+    if (user !== undefined && user.passwordHash === undefined && !throttle.locked(state.magicAccount)) {
       state.magicUserId = user.id;
       const link = `${baseUrl}/interaction/${encodeURIComponent(interaction.uid)}/magic/link?code=${code}`;
       await mailer.send({
@@ -268,11 +278,11 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   async function magicSignIn(req: Request, res: Response, code: string, method: 'magic_link' | 'magic_code') {
     const interaction = await loginInteraction(req, res);
     const state = states.for(interaction);
-    const account = state.magicUserId;
+    const account = state.magicAccount;
     if (account !== undefined && (await refusedAsLocked(req, res, interaction, account))) return;
     const check = state.codes.check('magic', code);
-    if (check === 'accepted' && account !== undefined) {
-      state.primary = { userId: account, method, at: nowSeconds() };
+    if (check === 'accepted' && state.magicUserId !== undefined) {
+      state.primary = { userId: state.magicUserId, method, at: nowSeconds() };
       return redirectToInteraction(res, interaction.uid);
     }
     if (account !== undefined && (check === 'wrong' || check === 'locked')) throttle.recordFailure(account);
@@ -327,13 +337,14 @@ export function interactionRouter(deps: InteractionDependencies): Router {
       return proceed(req, res, interaction, 'Choose one of the offered methods.', 400);
     }
     state.stepUpUserId = stepUp.user.id;
-    if (await refusedAsLocked(req, res, interaction, stepUp.user.id)) return;
+    const account = accountKey(stepUp.user.email);
+    if (await refusedAsLocked(req, res, interaction, account)) return;
     const code = bodyField(req, 'code');
     const check =
       method === 'authenticator_app'
         ? (await verifyTotp(users, stepUp.user, code)) ? 'accepted' : state.codes.recordFailure()
         : state.codes.check(method, code);
-    if (check === 'wrong' || check === 'locked') throttle.recordFailure(stepUp.user.id);
+    if (check === 'wrong' || check === 'locked') throttle.recordFailure(account);
     return afterCodeCheck(req, res, interaction, check, () => afterSecondFactor(req, res, interaction, stepUp.user, method));
   });
 
@@ -349,7 +360,8 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     if (stepUp === undefined || !offers(stepUp, 'webauthn')) return res.status(400).json({ error: 'A security key is not offered here.' });
     const { user } = stepUp;
     state.stepUpUserId = user.id;
-    if (throttle.locked(user.id)) {
+    const account = accountKey(user.email);
+    if (throttle.locked(account)) {
       return finishInJson(req, res, interaction, { error: 'access_denied', error_description: ACCOUNT_LOCKED });
     }
     const answer = jsonBody(req);
@@ -358,7 +370,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
       users.updateSecurityKeyCounter(user.id, String(answer.id), counter);
       return finishInJson(req, res, interaction, steppedUp(user, 'webauthn'));
     }
-    throttle.recordFailure(user.id);
+    throttle.recordFailure(account);
     if (state.codes.recordFailure() === 'locked') {
       return finishInJson(req, res, interaction, { error: 'access_denied', error_description: TOO_MANY_ATTEMPTS });
     }

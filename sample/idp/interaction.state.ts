@@ -29,6 +29,8 @@ export interface InteractionState {
   primary?: PrimarySignIn;
   /** Who asked for a magic link; unset when the address cannot sign in by email (not revealed to the user). */
   magicUserId?: string;
+  /** The throttle's key for the address a magic link was last asked for, whoever has it. */
+  magicAccount?: string;
   readonly codes: OneTimeCodes;
   /** The user a second factor is being proved for, from the first code sent or tried, or key asked. */
   stepUpUserId?: string;
@@ -69,8 +71,12 @@ export class InteractionStates {
     else state.ended = true;
   }
 
+  /** Interactions share one lifetime, so the oldest come first: pruning stops at the first one still alive. */
   private prune(): void {
     const nowSeconds = this.now() / 1000;
-    for (const [uid, state] of this.states) if (state.expiresAt <= nowSeconds) this.states.delete(uid);
+    for (const [uid, state] of this.states) {
+      if (state.expiresAt > nowSeconds) return;
+      this.states.delete(uid);
+    }
   }
 }

@@ -64,9 +64,14 @@ export class OneTimeCodes {
     return this.recordFailure();
   }
 
-  /** Counts a wrong code checked elsewhere (authenticator app). */
+  /** Counts a wrong answer checked elsewhere (authenticator app, password, security key). */
   recordFailure(): 'wrong' | 'locked' {
     this.failedAttempts += 1;
     return this.locked ? 'locked' : 'wrong';
+  }
+
+  /** Takes back a failure counted before a check that then succeeded. */
+  forgiveFailure(): void {
+    this.failedAttempts = Math.max(0, this.failedAttempts - 1);
   }
 }
