@@ -34,15 +34,22 @@ describe('AccountThrottle', () => {
     expect(limiter.locked('victim')).toBe(true);
   });
 
-  it('takes back a failure counted before a proof that succeeded', () => {
+  it('takes back the very failure counted before a proof that succeeded', () => {
     const limiter = throttle();
-    fail(limiter, 'alice', ACCOUNT_FAILURE_LIMIT);
-    limiter.forgive('alice');
+    const first = limiter.recordFailure('alice');
+    now += ACCOUNT_FAILURE_WINDOW_MS / 2;
+    fail(limiter, 'alice', ACCOUNT_FAILURE_LIMIT - 1);
+    limiter.forgive('alice', first);
     expect(limiter.locked('alice')).toBe(false);
+    limiter.recordFailure('alice');
+    now += ACCOUNT_FAILURE_WINDOW_MS / 2; // had the newest been forgiven instead, the first would now age out
+    expect(limiter.locked('alice')).toBe(true);
   });
 
-  it('keys an address the same however it is spelled', () => {
+  it('keys an address the same however it is spelled, in 64 characters however long it is', () => {
     expect(accountKey(' Alice@Bank.Example ')).toBe(accountKey('alice@bank.example'));
     expect(accountKey('ａｌｉｃｅ@bank.example')).toBe(accountKey('alice@bank.example'));
+    expect(accountKey('bob@bank.example')).not.toBe(accountKey('alice@bank.example'));
+    expect(accountKey(`${'a'.repeat(4000)}@bank.example`)).toHaveLength(64);
   });
 });

@@ -1,9 +1,14 @@
+import { createHash } from 'node:crypto';
+
 /** Failed proofs an account may collect within the window before its sign-ins are refused. */
 export const ACCOUNT_FAILURE_LIMIT = 10;
 export const ACCOUNT_FAILURE_WINDOW_MS = 15 * 60_000;
 
-/** The throttle's key for an email address, whether or not an account has it: the same for every spelling. */
-export const accountKey = (email: string) => `email:${email.normalize('NFKC').trim().toLowerCase()}`;
+/**
+ * The throttle's key for an email address, whether or not an account has it: the same for every spelling,
+ * and a digest, so that a flood of long made-up addresses costs 64 characters a record, not kilobytes.
+ */
+export const accountKey = (email: string) => createHash('sha256').update(email.normalize('NFKC').trim().toLowerCase()).digest('hex');
 
 /**
  * Failed proofs (passwords, codes, authenticator app, security key) per account, across interactions.
@@ -28,20 +33,24 @@ export class AccountThrottle {
   }
 
   /**
-   * Counts a failure. A proof that waits (a password hash) is counted before it is checked and forgiven
-   * if it succeeds: counted afterwards, a burst of guesses would all pass the lock before any counted.
+   * Counts a failure, and returns when, for {@link forgive}. A proof that waits is counted before it is
+   * checked and forgiven if it succeeds: counted afterwards, a burst of guesses would all pass the lock
+   * before any of them counted.
    */
-  recordFailure(account: string): void {
-    const recent = [...(this.failures.get(account) ?? []), this.now()].slice(-ACCOUNT_FAILURE_LIMIT);
+  recordFailure(account: string): number {
+    const at = this.now();
+    const recent = [...(this.failures.get(account) ?? []), at].slice(-ACCOUNT_FAILURE_LIMIT);
     this.failures.delete(account); // re-inserted last: the map's order is the order of latest failures
     this.failures.set(account, recent);
     this.prune();
+    return at;
   }
 
-  /** Takes back the latest failure counted for a proof that then succeeded. */
-  forgive(account: string): void {
+  /** Takes back the failure counted `at`, for a proof that then succeeded. */
+  forgive(account: string, at: number): void {
     const recent = this.failures.get(account);
-    recent?.pop();
+    const index = recent?.lastIndexOf(at) ?? -1;
+    if (index >= 0) recent!.splice(index, 1);
     if (recent?.length === 0) this.failures.delete(account);
   }
 

@@ -240,14 +240,14 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     if (await refusedAsLocked(req, res, interaction, account)) return;
     // Counted before the hash is awaited and forgiven on success: a burst of guesses cannot all pass the limits.
     const attempt = state.codes.recordFailure();
-    throttle.recordFailure(account);
+    const failedAt = throttle.recordFailure(account);
     const user = await users.verifyPassword(email, bodyField(req, 'password'));
     if (user === undefined) {
       if (attempt === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
       return res.status(401).type('html').send(loginPage({ uid: interaction.uid, error: 'Wrong email or password.', email }));
     }
     state.codes.forgiveFailure();
-    throttle.forgive(account);
+    throttle.forgive(account, failedAt);
     state.primary = { userId: user.id, method: 'password', at: nowSeconds() };
     return redirectToInteraction(res, interaction.uid);
   });
@@ -266,11 +266,14 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     if (user !== undefined && user.passwordHash === undefined && !throttle.locked(state.magicAccount)) {
       state.magicUserId = user.id;
       const link = `${baseUrl}/interaction/${encodeURIComponent(interaction.uid)}/magic/link?code=${code}`;
-      await mailer.send({
-        to: user.email,
-        subject: 'Your Sample Bank sign-in link',
-        text: `Sign in to Sample Bank: open ${link} in the browser you started from, or type the code ${code}. It expires in 5 minutes.`,
-      });
+      // Not awaited: an answer that waited for the mail server would tell, by its time, whose address this is.
+      mailer
+        .send({
+          to: user.email,
+          subject: 'Your Sample Bank sign-in link',
+          text: `Sign in to Sample Bank: open ${link} in the browser you started from, or type the code ${code}. It expires in 5 minutes.`,
+        })
+        .catch((error: unknown) => logger.warn(`A sign-in link could not be sent: ${error instanceof Error ? error.message : String(error)}`));
     }
     return res.type('html').send(magicSentPage({ uid: interaction.uid }));
   });
@@ -340,11 +343,20 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const account = accountKey(stepUp.user.email);
     if (await refusedAsLocked(req, res, interaction, account)) return;
     const code = bodyField(req, 'code');
-    const check =
-      method === 'authenticator_app'
-        ? (await verifyTotp(users, stepUp.user, code)) ? 'accepted' : state.codes.recordFailure()
-        : state.codes.check(method, code);
-    if (check === 'wrong' || check === 'locked') throttle.recordFailure(account);
+    let check: CodeCheck;
+    if (method === 'authenticator_app') {
+      // Counted before the check is awaited, as a password is.
+      check = state.codes.recordFailure();
+      const failedAt = throttle.recordFailure(account);
+      if (await verifyTotp(users, stepUp.user, code)) {
+        state.codes.forgiveFailure();
+        throttle.forgive(account, failedAt);
+        check = 'accepted';
+      }
+    } else {
+      check = state.codes.check(method, code);
+      if (check === 'wrong' || check === 'locked') throttle.recordFailure(account);
+    }
     return afterCodeCheck(req, res, interaction, check, () => afterSecondFactor(req, res, interaction, stepUp.user, method));
   });
 

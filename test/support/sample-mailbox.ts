@@ -44,12 +44,22 @@ export class SmtpCapture {
 
   /**
    * The latest mail to `to`, which is then forgotten so a later call cannot read the same code.
-   * The sample sends before it answers, so the mail is already here.
+   * The sample sends codes before it answers, so the mail is already here.
    */
   takeMail(to: string): CapturedMail {
     const index = this.mails.findLastIndex((mail) => mail.to.includes(to));
     if (index === -1) throw new Error(`no mail to ${to}`);
     return this.mails.splice(index, 1)[0]!;
+  }
+
+  /** As {@link takeMail}, for mail the sample sends without waiting for it (sign-in links): waits for it to arrive. */
+  async awaitMail(to: string, timeoutMs = 5000): Promise<CapturedMail> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.mails.some((mail) => mail.to.includes(to))) {
+      if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.takeMail(to);
   }
 
   /** The 6-digit code in the latest mail to `to`. */
