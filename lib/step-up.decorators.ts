@@ -2,6 +2,7 @@ import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestj
 import { compilePolicy, type StepUpRequirement } from './core/step-up.policy.js';
 import { attachedClaims } from './step-up.claims.js';
 import {
+  declaresRequirement,
   STEP_UP_CLAIMS_PARAMETER_METADATA,
   STEP_UP_PUBLIC_METADATA,
   STEP_UP_REQUIREMENT_METADATA,
@@ -12,10 +13,6 @@ import {
 function decorating(apply: (holder: object, onClass: boolean) => void): ClassDecorator & MethodDecorator {
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => apply(descriptor?.value ?? target, descriptor === undefined);
 }
-
-// A class also answers for what it inherits: its base classes' metadata is found through its prototype chain.
-const declared = (key: string, holder: object, onClass: boolean): unknown =>
-  onClass ? Reflect.getMetadata(key, holder) : Reflect.getOwnMetadata(key, holder);
 
 function refusePublic(holder: object, decorator: string): void {
   if (Reflect.getOwnMetadata(STEP_UP_PUBLIC_METADATA, holder) === true) {
@@ -50,9 +47,10 @@ export function RequireStepUp(requirement: StepUpRequirement): ClassDecorator & 
 export function RequireScope(...scopes: string[]): ClassDecorator & MethodDecorator {
   if (scopes.length === 0) throw new TypeError("@RequireScope() needs at least one scope, e.g. @RequireScope('transfer:funds')");
   compilePolicy(undefined, scopes);
-  return decorating((holder, onClass) => {
+  return decorating((holder) => {
     refusePublic(holder, '@RequireScope()');
-    const inherited = (declared(STEP_UP_SCOPES_METADATA, holder, onClass) as string[] | undefined) ?? [];
+    // A class's scopes add to those it inherits, found through its prototype chain.
+    const inherited = (Reflect.getMetadata(STEP_UP_SCOPES_METADATA, holder) as string[] | undefined) ?? [];
     Reflect.defineMetadata(STEP_UP_SCOPES_METADATA, [...inherited, ...scopes], holder);
   });
 }
@@ -65,7 +63,7 @@ export function RequireScope(...scopes: string[]): ClassDecorator & MethodDecora
  */
 export function Public(): ClassDecorator & MethodDecorator {
   return decorating((holder, onClass) => {
-    if (declared(STEP_UP_REQUIREMENT_METADATA, holder, onClass) !== undefined || declared(STEP_UP_SCOPES_METADATA, holder, onClass) !== undefined) {
+    if (declaresRequirement(holder)) {
       throw new TypeError(
         onClass
           ? '@Public() on a class that declares or inherits @RequireStepUp() or @RequireScope() contradicts them: ' +

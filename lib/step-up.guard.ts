@@ -34,6 +34,7 @@ import {
   StepUpRequiredException,
 } from './step-up.exceptions.js';
 import {
+  declaresRequirement,
   STEP_UP_CLAIMS_PARAMETER_METADATA,
   STEP_UP_OPTIONS,
   STEP_UP_PUBLIC_METADATA,
@@ -240,13 +241,11 @@ export class StepUpGuard implements CanActivate {
     const { reflector } = this;
     const requirement = reflector.getAllAndOverride<StepUpRequirement | undefined>(STEP_UP_REQUIREMENT_METADATA, [handler, target]);
     const scopes = reflector.getAllAndMerge<string[]>(STEP_UP_SCOPES_METADATA, [handler, target]);
-    const declares = (holder: Function) =>
-      reflector.get(STEP_UP_REQUIREMENT_METADATA, holder) !== undefined || reflector.get(STEP_UP_SCOPES_METADATA, holder) !== undefined;
     // A class is open only if nothing in its chain of base classes requires anything (the decorators refuse
     // @Public() beside a requirement on one class, but a subclass may protect what its base opened).
     const isPublic =
       reflector.get(STEP_UP_PUBLIC_METADATA, handler) === true ||
-      (!declares(handler) && reflector.get(STEP_UP_PUBLIC_METADATA, target) === true && !declares(target));
+      (!declaresRequirement(handler) && reflector.get(STEP_UP_PUBLIC_METADATA, target) === true && !declaresRequirement(target));
     if (isPublic) return OPEN;
     if (requirement === undefined && scopes.length === 0 && this.options.defaultPolicy === 'none') return OPEN;
     return {
