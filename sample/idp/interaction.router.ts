@@ -149,6 +149,22 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     return true;
   }
 
+  /**
+   * Runs a proof that waits (a password hash, a TOTP check), refused outright once the login is at its limit.
+   * It is counted as a failure, for the login and for the account, before it is awaited, and forgiven if it
+   * succeeds: counted afterwards, a burst of guesses would all pass the limits before any of them counted.
+   */
+  async function countedAhead<T>(state: InteractionState, account: string, prove: () => Promise<T | undefined>): Promise<{ check: CodeCheck; proved?: T }> {
+    if (state.codes.locked) return { check: 'locked' };
+    const attempt = state.codes.recordFailure();
+    const failedAt = throttle.recordFailure(account);
+    const proved = await prove();
+    if (proved === undefined) return { check: attempt };
+    state.codes.forgiveFailure();
+    throttle.forgive(account, failedAt);
+    return { check: 'accepted', proved };
+  }
+
   /** A second factor was proved: finish, unless the user may first add a security key for next time. */
   async function afterSecondFactor(req: Request, res: Response, interaction: Interaction, user: User, method: StepUpMethod) {
     if (!securityKeys.available || users.securityKeysOf(user.id).length > 0) return finish(req, res, interaction, steppedUp(user, method));
@@ -236,18 +252,12 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const email = bodyField(req, 'email');
     // By address, known or not: locking reveals nothing about which accounts exist.
     const account = accountKey(email);
-    if (state.codes.locked) return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
     if (await refusedAsLocked(req, res, interaction, account)) return;
-    // Counted before the hash is awaited and forgiven on success: a burst of guesses cannot all pass the limits.
-    const attempt = state.codes.recordFailure();
-    const failedAt = throttle.recordFailure(account);
-    const user = await users.verifyPassword(email, bodyField(req, 'password'));
+    const { check, proved: user } = await countedAhead(state, account, () => users.verifyPassword(email, bodyField(req, 'password')));
     if (user === undefined) {
-      if (attempt === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
+      if (check === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
       return res.status(401).type('html').send(loginPage({ uid: interaction.uid, error: 'Wrong email or password.', email }));
     }
-    state.codes.forgiveFailure();
-    throttle.forgive(account, failedAt);
     state.primary = { userId: user.id, method: 'password', at: nowSeconds() };
     return redirectToInteraction(res, interaction.uid);
   });
@@ -345,14 +355,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const code = bodyField(req, 'code');
     let check: CodeCheck;
     if (method === 'authenticator_app') {
-      // Counted before the check is awaited, as a password is.
-      check = state.codes.recordFailure();
-      const failedAt = throttle.recordFailure(account);
-      if (await verifyTotp(users, stepUp.user, code)) {
-        state.codes.forgiveFailure();
-        throttle.forgive(account, failedAt);
-        check = 'accepted';
-      }
+      ({ check } = await countedAhead(state, account, async () => (await verifyTotp(users, stepUp.user, code)) || undefined));
     } else {
       check = state.codes.check(method, code);
       if (check === 'wrong' || check === 'locked') throttle.recordFailure(account);
