@@ -195,6 +195,22 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       await expect(page.locator('#amr').textContent()).resolves.toBe('mfa, hwk');
       const [used] = (await devtools.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
       expect(used?.signCount).toBeGreaterThan(credentials[0]!.signCount);
+
+      // Five answers that fail end the sign-in, as five wrong codes do: no key is checked after that.
+      await context.clearCookies();
+      await signIn(page, at);
+      await page.getByRole('link', { name: 'Go to checkout' }).click();
+      await page.waitForURL(/\/interaction\//);
+      const stopped = /\/interaction\/([^/?#]+)/.exec(page.url())![1]!;
+      const answers = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        answers.push(await page.request.post(at(`/interaction/${stopped}/step-up/webauthn`), { headers: { 'content-type': 'text/plain' }, data: 'junk' }));
+      }
+      expect(answers.map((answer) => answer.status())).toEqual([400, 400, 400, 400, 200]);
+      const { location } = (await answers[4]!.json()) as { location: string };
+      await page.goto(location);
+      await page.waitForURL(/\/shop\/callback/);
+      await expect(page.locator('[role="alert"]').textContent()).resolves.toContain('Too many failed attempts');
     } finally {
       await context.close();
     }

@@ -150,7 +150,7 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   }
 
   /**
-   * Runs a proof that waits (a password hash, a TOTP check), refused outright once the login is at its limit.
+   * Runs a proof that waits (a password hash, a TOTP check, a security key's signature), refused outright once the login is at its limit.
    * It is counted as a failure, for the login and for the account, before it is awaited, and forgiven if it
    * succeeds: counted afterwards, a burst of guesses would all pass the limits before any of them counted.
    */
@@ -380,15 +380,12 @@ export function interactionRouter(deps: InteractionDependencies): Router {
       return finishInJson(req, res, interaction, { error: 'access_denied', error_description: ACCOUNT_LOCKED });
     }
     const answer = jsonBody(req);
-    const counter = await securityKeys.authenticate(answer, users.securityKeysOf(user.id), state);
+    const { check, proved: counter } = await countedAhead(state, account, () => securityKeys.authenticate(answer, users.securityKeysOf(user.id), state));
     if (counter !== undefined) {
       users.updateSecurityKeyCounter(user.id, String(answer.id), counter);
       return finishInJson(req, res, interaction, steppedUp(user, 'webauthn'));
     }
-    throttle.recordFailure(account);
-    if (state.codes.recordFailure() === 'locked') {
-      return finishInJson(req, res, interaction, { error: 'access_denied', error_description: TOO_MANY_ATTEMPTS });
-    }
+    if (check === 'locked') return finishInJson(req, res, interaction, { error: 'access_denied', error_description: TOO_MANY_ATTEMPTS });
     return res.status(400).json({ error: 'That security key was not accepted. Try again.' });
   });
 
