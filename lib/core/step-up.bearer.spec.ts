@@ -18,9 +18,12 @@ describe('readBearerCredentials', () => {
     expect(readBearerCredentials('Bearer abc+/==', 100)).toEqual({ kind: 'token', token: 'abc+/==' });
   });
 
-  it.each([[undefined], [[]], ['Basic dXNlcjpwYXNz'], ['DPoP abc'], ['Bearerabc']])('sees no bearer credentials in %j', (header) => {
-    expect(readBearerCredentials(header, 8192)).toEqual({ kind: 'none' });
-  });
+  it.each([[undefined], [[]], ['Basic dXNlcjpwYXNz'], ['DPoP abc'], ['Bearerabc'], ['Digest abc'], ['Beare abc'], ['Bearex abc'], ['Bearer-x abc']])(
+    'sees no bearer credentials in %j',
+    (header) => {
+      expect(readBearerCredentials(header, 8192)).toEqual({ kind: 'none' });
+    },
+  );
 
   it.each([
     ['', 'The Authorization header is empty'],
@@ -65,6 +68,16 @@ describe('readBearerCredentials', () => {
       description: 'The access token must not exceed 256 characters',
     });
     expect(readBearerCredentials(`Bearer ${'a'.repeat(256)}`, 256).kind).toBe('token');
+  });
+
+  it('refuses a header longer than the limit plus 64 characters of spaces, whatever the token', () => {
+    const token = 'abcdefghij';
+    expect(readBearerCredentials(`Bearer${' '.repeat(58)}${token}`, 10)).toEqual({ kind: 'token', token });
+    expect(readBearerCredentials(`Bearer${' '.repeat(59)}${token}`, 10)).toEqual({
+      kind: 'malformed',
+      description: 'The access token must not exceed 10 characters',
+    });
+    expect(readBearerCredentials(`Bearer${' '.repeat(100_000)}a`, 10)).toMatchObject({ kind: 'malformed' });
   });
 
   it('sees no bearer credentials in another scheme, however long (RFC 6750 §3.1: the bare challenge)', () => {

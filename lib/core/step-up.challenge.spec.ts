@@ -22,9 +22,10 @@ describe('formatBearerChallenge', () => {
   it('writes a bare challenge without parameters', () => {
     expect(formatBearerChallenge({})).toBe('Bearer');
     expect(formatBearerChallenge({ realm: 'api' })).toBe('Bearer realm="api"');
+    expect(formatBearerChallenge({ acrValues: [], scope: [] })).toBe('Bearer');
   });
 
-  it.each(['a"b', 'a\\b', 'a\r\nSet-Cookie: x=1', 'é'])('refuses to write %j', (value) => {
+  it.each(['a"b', 'a\\b', 'a\r\nSet-Cookie: x=1', 'é', 'a\tb', 'a\x7fb'])('refuses to write %j', (value) => {
     expect(() => formatBearerChallenge({ errorDescription: value })).toThrow(/outside RFC 6750's set/);
   });
 });
@@ -43,6 +44,16 @@ describe('parseChallenges', () => {
     expect(parseChallenges('Bearer Realm = "x" ,  ERROR=invalid_token')).toEqual([
       { scheme: 'Bearer', params: { realm: 'x', error: 'invalid_token' } },
     ]);
+    expect(parseChallenges('Bearer realm\t=\t"x"')).toEqual([{ scheme: 'Bearer', params: { realm: 'x' } }]);
+  });
+
+  it('reads parameters named after Object.prototype members as any other', () => {
+    const [challenge] = parseChallenges('Bearer constructor="x", __proto__="y", toString=z');
+    expect(Object.entries(challenge!.params)).toEqual([
+      ['constructor', 'x'],
+      ['__proto__', 'y'],
+      ['tostring', 'z'],
+    ]);
   });
 
   it.each([
@@ -51,6 +62,9 @@ describe('parseChallenges', () => {
     ['Bearer realm="a" error="b"', /expected "," between parameters/],
     ['=x', /expected an auth-scheme/],
     ['Bearer ===', /expected auth-params or a token68/],
+    ['Bearer =x', /expected auth-params or a token68/],
+    ['Negotiate abc def', /expected auth-params or a token68/],
+    ['Bearer realm="a\\', /unterminated quoted-pair/],
   ])('refuses %j', (header, message) => {
     expect(() => parseChallenges(header)).toThrow(ChallengeParseError);
     expect(() => parseChallenges(header)).toThrow(message);
@@ -79,6 +93,10 @@ describe('parseStepUpChallenge', () => {
     });
   });
 
+  it('drops the empty items of runs of spaces, and sets no member for an absent parameter', () => {
+    expect(parseStepUpChallenge('Bearer acr_values="gold  silver ", scope=" read"')).toStrictEqual({ acrValues: ['gold', 'silver'], scope: ['read'] });
+  });
+
   it('returns undefined without a Bearer challenge', () => {
     expect(parseStepUpChallenge('Basic realm="x"')).toBeUndefined();
   });
@@ -86,5 +104,7 @@ describe('parseStepUpChallenge', () => {
   it('refuses a max_age that is not a non-negative integer', () => {
     expect(() => parseStepUpChallenge('Bearer max_age="-1"')).toThrow(/max_age is not a non-negative integer/);
     expect(() => parseStepUpChallenge('Bearer max_age="100000000000000000000"')).toThrow(/max_age is not a non-negative integer/);
+    expect(() => parseStepUpChallenge('Bearer max_age=""')).toThrow(/max_age is not a non-negative integer/);
+    expect(() => parseStepUpChallenge('Bearer realm="x", max_age="5m"')).toThrow(expect.objectContaining({ position: 18 }));
   });
 });

@@ -8,11 +8,12 @@ describe('parseDurationSeconds', () => {
     ['5m', 300],
     [' 1h ', 3600],
     ['1d', 86400],
+    ['5 m', 300],
   ])('%j → %d s', (input, seconds) => {
     expect(parseDurationSeconds(input, 'maxAge')).toBe(seconds);
   });
 
-  it.each([[-1], [1.5], [Number.NaN], ['5'], ['5 minutes'], ['1w'], [''], [null], ['99999999999999999999d'], ['9007199254740993s']])('refuses %j, naming the option', (input) => {
+  it.each([[-1], [1.5], [Number.NaN], ['5'], ['5 minutes'], ['1w'], [''], [null], ['99999999999999999999d'], ['9007199254740993s'], ['-5m'], ['x5m']])('refuses %j, naming the option', (input) => {
     expect(() => parseDurationSeconds(input as never, 'maxAge')).toThrow(/^maxAge must be/);
   });
 });

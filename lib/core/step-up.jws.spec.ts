@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { base64url, compactVerify, SignJWT } from 'jose';
 import { JwsFormatError, parseCompactJws, verifyJwsSignature } from './step-up.jws.js';
 
@@ -40,6 +40,17 @@ describe('parseCompactJws', () => {
     expect(() => parseCompactJws(token)).toThrow(expect.objectContaining({ reason }));
   });
 
+  it('refuses a genuine token with a part appended', async () => {
+    const token = await signed('ES256');
+    expect(() => parseCompactJws(`${token}.c2ln`)).toThrow(expect.objectContaining({ reason: 'malformed' }));
+  });
+
+  it('refuses invalid UTF-8 inside a JSON string of the header or the payload', () => {
+    const invalid = (json: string) => base64url.encode(Buffer.concat([Buffer.from(json), Buffer.from([0xff]), Buffer.from('"}')]));
+    expect(() => parseCompactJws(`${invalid('{"alg":"ES256","x":"')}.${b64({})}.c2ln`)).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    expect(() => parseCompactJws(`${b64({ alg: 'ES256' })}.${invalid('{"sub":"')}.c2ln`)).toThrow(expect.objectContaining({ reason: 'malformed' }));
+  });
+
   it('refuses a second spelling of a genuine token: a last character whose unused bits are set, or an impossible length', async () => {
     const token = await signed('ES256');
     const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -78,6 +89,46 @@ describe('verifyJwsSignature', () => {
     const der = nodeSign('sha256', Buffer.from(input), pairs.ES256.privateKey);
     expect(verifyJwsSignature('ES256', pairs.ES256.publicKey, input, der)).toBe(false);
     expect(verifyJwsSignature('ES256', pairs.ES256.publicKey, input, new Uint8Array(63))).toBe(false);
+  });
+
+  it.each([
+    ['ES512', generateKeyPairSync('ec', { namedCurve: 'P-521' })],
+    ['RS384', pairs.RS256],
+    ['RS512', pairs.RS256],
+    ['PS384', pairs.PS256],
+    ['PS512', pairs.PS256],
+    ['Ed25519', pairs.EdDSA],
+  ] as const)('agrees with jose on %s', async (alg, { privateKey, publicKey }) => {
+    const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg }).sign(privateKey);
+    await expect(compactVerify(token, publicKey)).resolves.toBeDefined();
+    const jws = parseCompactJws(token);
+    expect(verifyJwsSignature(alg, publicKey, jws.signingInput, jws.signature)).toBe(true);
+    const other = alg === 'RS512' ? 'RS384' : alg.startsWith('PS') ? 'PS256' : undefined;
+    if (other) expect(verifyJwsSignature(other, publicKey, jws.signingInput, jws.signature)).toBe(false);
+  });
+
+  it('refuses an RSASSA-PSS signature whose salt is not the length of the hash (RFC 7518 §3.5)', () => {
+    const input = `${b64({ alg: 'PS256' })}.${b64({})}`;
+    const sign = (saltLength: number) =>
+      nodeSign('sha256', Buffer.from(input), { key: pairs.PS256.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+    expect(verifyJwsSignature('PS256', pairs.PS256.publicKey, input, sign(32))).toBe(true);
+    expect(verifyJwsSignature('PS256', pairs.PS256.publicKey, input, sign(0))).toBe(false);
+  });
+
+  it('answers false, never throws nor accepts, for a key of another type', async () => {
+    const jws = parseCompactJws(await signed('ES256'));
+    expect(verifyJwsSignature('ES256', pairs.RS256.publicKey, jws.signingInput, jws.signature)).toBe(false);
+    expect(verifyJwsSignature('EdDSA', pairs.ES256.publicKey, jws.signingInput, jws.signature)).toBe(false);
+    // Node throws for these (a digest an Ed25519 key cannot use).
+    for (const alg of ['RS256', 'PS256', 'ES256']) expect(verifyJwsSignature(alg, pairs.EdDSA.publicKey, jws.signingInput, jws.signature)).toBe(false);
+  });
+
+  it('knows no digest but SHA-256, 384 and 512, even for an RS, PS or ES prefix', async () => {
+    const jws = parseCompactJws(await signed('RS256'));
+    expect(verifyJwsSignature('RS256', pairs.RS256.publicKey, jws.signingInput, jws.signature)).toBe(true);
+    for (const alg of ['RS', 'RS1', 'RS25', 'RSsha256']) {
+      expect(verifyJwsSignature(alg, pairs.RS256.publicKey, jws.signingInput, jws.signature)).toBe(false);
+    }
   });
 
   it('knows no other algorithm', () => {

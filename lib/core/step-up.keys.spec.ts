@@ -1,7 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { jest } from '@jest/globals';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { keyFitsAlgorithm, KeySetUnavailableError, NoMatchingKeyError, RemoteKeySource, StaticKeySource } from './step-up.keys.js';
+import { JWS_ALGORITHMS, keyFitsAlgorithm, KeySetUnavailableError, NoMatchingKeyError, RemoteKeySource, StaticKeySource } from './step-up.keys.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -16,6 +17,21 @@ describe('keyFitsAlgorithm', () => {
     expect(keyFitsAlgorithm(rsa.publicKey, 'PS512')).toBe(true);
     expect(keyFitsAlgorithm(rsa.publicKey, 'HS256')).toBe(false);
     expect(keyFitsAlgorithm(rsa.publicKey, 'none')).toBe(false);
+  });
+
+  it('binds each curve to its one algorithm, and Ed25519 to EdDSA and Ed25519', () => {
+    const fits = (key: KeyObject) => JWS_ALGORITHMS.filter((alg) => keyFitsAlgorithm(key, alg));
+    expect(fits(ec.publicKey)).toEqual(['ES256']);
+    expect(fits(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey)).toEqual(['ES384']);
+    expect(fits(generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey)).toEqual(['ES512']);
+    expect(fits(generateKeyPairSync('ed25519').publicKey)).toEqual(['EdDSA', 'Ed25519']);
+    expect(keyFitsAlgorithm(rsa.publicKey, 'RS256x')).toBe(false);
+  });
+
+  it('binds an RSA-PSS key to PS algorithms only, and refuses one under 2048 bits', () => {
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).publicKey;
+    expect(JWS_ALGORITHMS.filter((alg) => keyFitsAlgorithm(pss, alg))).toEqual(['PS256', 'PS384', 'PS512']);
+    expect(keyFitsAlgorithm(generateKeyPairSync('rsa-pss', { modulusLength: 1024 }).publicKey, 'PS256')).toBe(false);
   });
 });
 
@@ -40,11 +56,20 @@ describe('StaticKeySource', () => {
     expect(() => source.resolve({ alg: 'ES256' })).toThrow(NoMatchingKeyError);
   });
 
+  it('gives a token without kid the one key that fits, kid or not; with a kid, the first key that has it', () => {
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(new StaticKeySource([jwk(ec.publicKey, { kid: 'ec-1' })]).resolve({ alg: 'ES256' }).asymmetricKeyType).toBe('ec');
+    const shared = new StaticKeySource([jwk(ec.publicKey, { kid: 'k' }), jwk(other.publicKey, { kid: 'k' })]);
+    expect(shared.resolve({ alg: 'ES256', kid: 'k' }).export({ format: 'jwk' })).toEqual(ec.publicKey.export({ format: 'jwk' }));
+  });
+
   it('honours the JWK alg, use and key_ops members', () => {
     expect(() => new StaticKeySource([jwk(rsa.publicKey, { alg: 'PS256' })]).resolve({ alg: 'RS256' })).toThrow(NoMatchingKeyError);
     expect(() => new StaticKeySource([jwk(rsa.publicKey, { use: 'enc' })])).toThrow('keys[0] is not a public key that can verify');
     expect(() => new StaticKeySource([jwk(rsa.publicKey, { key_ops: ['encrypt'] })])).toThrow('keys[0] is not a public key that can verify');
     expect(new StaticKeySource([jwk(rsa.publicKey, { key_ops: ['verify'] })]).resolve({ alg: 'RS256' }).asymmetricKeyType).toBe('rsa');
+    expect(() => new StaticKeySource([jwk(rsa.publicKey, { key_ops: 'verify' })])).toThrow('keys[0] is not a public key that can verify');
+    expect(() => new StaticKeySource([jwk(rsa.publicKey, { kid: 7 })]).resolve({ alg: 'RS256', kid: 7 })).toThrow(NoMatchingKeyError);
   });
 
   it('refuses, naming it, a key that can verify none of the accepted algorithms', () => {
@@ -113,6 +138,20 @@ describe('RemoteKeySource', () => {
     await expect(keys.resolve({ alg: 'ES256', kid: 'k1' })).rejects.toThrow(NoMatchingKeyError);
   });
 
+  it.each([
+    ['EC', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, 'ES256'],
+    ['RSA', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey, 'RS256'],
+  ] as const)('forgets a key replaced by another %s key of the same type and size', async (_type, make, alg) => {
+    const [before, after] = [make(), make()];
+    answer = () => [200, JSON.stringify({ keys: [jwk(before, { kid: 'k1' })] })];
+    const keys = source(0);
+    const first = await keys.resolve({ alg, kid: 'k1' });
+    answer = () => [200, JSON.stringify({ keys: [jwk(after, { kid: 'k2' })] })];
+    const second = await keys.resolve({ alg, kid: 'k2' });
+    expect(keys.isCurrent(first)).toBe(false);
+    expect(second.export({ format: 'jwk' })).toEqual(after.export({ format: 'jwk' }));
+  });
+
   it('keeps the keys it holds when the endpoint starts answering an empty set', async () => {
     const keys = source(0);
     const held = await keys.resolve({ alg: 'ES256', kid: 'k1' });
@@ -147,6 +186,135 @@ describe('RemoteKeySource', () => {
     await keys.start();
     keys.close();
     expect(warnings).toEqual([`JWKS ${url.href} could not be loaded (HTTP 500); keys already held stay in use`]);
+  });
+
+  it('tells an unknown key from a key set fault through an outage and back, logging each change once', async () => {
+    const log: string[] = [];
+    const keys = new RemoteKeySource(url, {
+      timeoutMs: 1000,
+      cooldownMs: 60_000,
+      refreshIntervalMs: 600_000,
+      logger: { warn: (message) => log.push(`warn ${message}`), log: (message) => log.push(`log ${message}`) },
+    });
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      await keys.resolve({ alg: 'ES256', kid: 'k1' });
+      answer = () => [500, 'oops'];
+      now += 60_000;
+      await expect(keys.resolve({ alg: 'ES256', kid: 'k2' })).rejects.toThrow(KeySetUnavailableError);
+      now += 1500; // within the cooldown, and the last fetch failed: the key may exist, the set is what is missing
+      await expect(keys.resolve({ alg: 'ES256', kid: 'k2' })).rejects.toMatchObject({ retryAfterSeconds: 59 });
+      now += 60_000;
+      await expect(keys.resolve({ alg: 'ES256', kid: 'k2' })).rejects.toThrow(KeySetUnavailableError);
+      answer = () => [200, JSON.stringify({ keys: [jwk(ec.publicKey, { kid: 'k1' })] })];
+      now += 60_000;
+      await expect(keys.resolve({ alg: 'ES256', kid: 'k2' })).rejects.toThrow(NoMatchingKeyError);
+      now += 1500;
+      await expect(keys.resolve({ alg: 'ES256', kid: 'k2' })).rejects.toThrow(NoMatchingKeyError);
+      expect(requests).toBe(4);
+      expect(log).toEqual([`warn JWKS ${url.href} could not be loaded (HTTP 500); keys already held stay in use`, `log JWKS ${url.href} is reachable again`]);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('does not follow a redirect, and gives up on an endpoint that does not answer in time', async () => {
+    const own = createServer((request, response) => {
+      if (request.url === '/moved') response.writeHead(302, { location: url.href }).end();
+      // Anything else is never answered.
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    const at = (path: string) => new RemoteKeySource(new URL(`http://127.0.0.1:${(own.address() as AddressInfo).port}${path}`), { timeoutMs: 200, cooldownMs: 60_000, refreshIntervalMs: 600_000 });
+    try {
+      await expect(at('/moved').resolve({ alg: 'ES256', kid: 'k1' })).rejects.toThrow(KeySetUnavailableError);
+      expect(requests).toBe(0);
+      await expect(at('/silent').resolve({ alg: 'ES256', kid: 'k1' })).rejects.toThrow(KeySetUnavailableError);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
+  });
+
+  it('refreshes in the background every refreshIntervalMs, retries a failure after cooldownMs, and stops when closed', async () => {
+    const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const refreshing = new RemoteKeySource(url, { timeoutMs: 1000, cooldownMs: 600_000, refreshIntervalMs: 40 });
+    await refreshing.start();
+    await settle(200);
+    refreshing.close();
+    expect(requests).toBeGreaterThan(1);
+    await settle(50); // a refresh sent just before close() may still reach the server
+    const closedAt = requests;
+    await settle(150);
+    expect(requests).toBe(closedAt);
+
+    requests = 0;
+    answer = () => [500, 'oops'];
+    const retrying = new RemoteKeySource(url, { timeoutMs: 1000, cooldownMs: 40, refreshIntervalMs: 600_000 });
+    await retrying.start();
+    await settle(200);
+    retrying.close();
+    expect(requests).toBeGreaterThan(1);
+  });
+
+  it('warns once per outage, and not at all for a fetch that outlives close()', async () => {
+    const warnings: string[] = [];
+    const options = { timeoutMs: 1000, cooldownMs: 0, refreshIntervalMs: 600_000, logger: { warn: (message: string) => warnings.push(message), log: () => undefined } };
+    answer = () => [500, 'oops'];
+    const failing = new RemoteKeySource(url, options);
+    for (let i = 0; i < 3; i++) await expect(failing.resolve({ alg: 'ES256', kid: 'k1' })).rejects.toThrow(KeySetUnavailableError);
+    expect(warnings).toHaveLength(1);
+    const closing = new RemoteKeySource(url, options);
+    const pending = closing.resolve({ alg: 'ES256', kid: 'k1' });
+    closing.close();
+    await expect(pending).rejects.toThrow(KeySetUnavailableError);
+    expect(warnings).toHaveLength(1);
+  });
+
+  describe('the 512 KiB limit on a key set', () => {
+    const serving = async (handler: RequestListener, run: (keys: RemoteKeySource, warnings: string[]) => Promise<void>) => {
+      const own = createServer(handler);
+      await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+      const warnings: string[] = [];
+      const keys = new RemoteKeySource(new URL(`http://127.0.0.1:${(own.address() as AddressInfo).port}/jwks`), {
+        timeoutMs: 1000,
+        cooldownMs: 60_000,
+        refreshIntervalMs: 600_000,
+        logger: { warn: (message) => warnings.push(message), log: () => undefined },
+      });
+      try {
+        await run(keys, warnings);
+      } finally {
+        own.closeAllConnections();
+        await new Promise((resolve) => own.close(resolve));
+      }
+    };
+    const usableButLarge = JSON.stringify({ keys: [jwk(ec.publicKey, { kid: 'k1' })], padding: 'x'.repeat(600 * 1024) });
+
+    it('refuses a larger one sent in chunks, without a content-length, though it holds a usable key', () =>
+      serving(
+        (_request, response) => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          for (let at = 0; at < usableButLarge.length; at += 64 * 1024) response.write(usableButLarge.slice(at, at + 64 * 1024));
+          response.end();
+        },
+        async (keys, warnings) => {
+          await expect(keys.resolve({ alg: 'ES256', kid: 'k1' })).rejects.toThrow(KeySetUnavailableError);
+          expect(warnings).toEqual([expect.stringContaining('(the JWK Set exceeds 524288 bytes)')]);
+        },
+      ));
+
+    it('refuses a larger content-length before reading the body', () =>
+      serving(
+        (_request, response) => {
+          response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(usableButLarge.length) });
+          response.write(usableButLarge.slice(0, 1024)); // and the rest never comes
+        },
+        async (keys, warnings) => {
+          await expect(keys.resolve({ alg: 'ES256', kid: 'k1' })).rejects.toThrow(KeySetUnavailableError);
+          expect(warnings).toEqual([expect.stringContaining('(the JWK Set exceeds 524288 bytes)')]);
+        },
+      ));
   });
 
   it.each([

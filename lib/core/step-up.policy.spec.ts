@@ -17,6 +17,13 @@ describe('compilePolicy', () => {
     expect([...policy.acceptedAcr!]).toEqual([ACR_MFA]);
   });
 
+  it('freezes the policy and its lists, which every refusal shares', () => {
+    const policy = compilePolicy({ acr: ACR_MFA, amr: ['mfa'], maxAge: 300 }, ['transfer:funds']);
+    expect([policy, policy.acrValues, policy.amr, policy.scopes].every(Object.isFrozen)).toBe(true);
+    const refusal = evaluatePolicy({}, policy, context);
+    expect(!refusal.allowed && Object.isFrozen(refusal.failure.acrValues) && Object.isFrozen(refusal.failure.scope)).toBe(true);
+  });
+
   it('expands acr through the ranking: higher assurance satisfies lower', () => {
     const policy = compilePolicy({ acr: 'silver' }, [], { acrRanking: ['bronze', 'silver', 'gold'] });
     expect([...policy.acceptedAcr!].sort()).toEqual(['gold', 'silver']);
@@ -34,6 +41,8 @@ describe('compilePolicy', () => {
     [{ acr: [] }, /acr must name at least one value/],
     [{ amr: [] }, /amr must name at least one value/],
     [{ amr: ['back\\slash'] }, /amr "back\\\\slash" is not valid/],
+    [{ acr: [42] }, /acr 42 is not valid/],
+    [{ amr: [null] }, /amr null is not valid/],
     [{ maxAge: -1 }, /maxAge must be a whole number of seconds/],
     [{ maxAge: '5 minutes' }, /maxAge must be seconds \(300\) or a duration string/],
   ])('refuses %j', (requirement, message) => {
@@ -47,7 +56,9 @@ describe('compilePolicy', () => {
 
 describe('evaluatePolicy', () => {
   it('allows a fresh MFA token', () => {
-    expect(evaluatePolicy(MFA_CLAIMS, compilePolicy({ acr: ACR_MFA, maxAge: 300 }), context)).toEqual({ allowed: true });
+    const result = evaluatePolicy(MFA_CLAIMS, compilePolicy({ acr: ACR_MFA, maxAge: 300 }), context);
+    expect(result).toEqual({ allowed: true });
+    expect(Object.isFrozen(result)).toBe(true); // shared by every allowed request
   });
 
   it('allows any valid token when the route asks for nothing', () => {
@@ -97,6 +108,15 @@ describe('evaluatePolicy', () => {
         reason: 'incomplete',
         description: 'Additional authentication methods (amr) are required',
         acrValues: [ACR_MFA],
+      });
+    });
+
+    it('names in the challenge only what the route asks for: no acr_values nor max_age for an amr-only route', () => {
+      expect(failureOf({ amr: ['pwd'] }, compilePolicy({ amr: ['mfa'] }))).toStrictEqual({
+        error: 'insufficient_user_authentication',
+        claim: 'amr',
+        reason: 'incomplete',
+        description: 'Additional authentication methods (amr) are required',
       });
     });
 
@@ -269,6 +289,14 @@ describe('PolicyDecisions', () => {
     expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
     claims.amr.splice(0, claims.amr.length, 'pwd');
     expect(memo.evaluate(claims, policy, NOW)).toMatchObject({ allowed: false, failure: { claim: 'amr', reason: 'incomplete' } });
+  });
+
+  it('does not remember a claims object that is not frozen itself, though its arrays are: a new acr is seen', () => {
+    const memo = decisions();
+    const claims = deepFrozenCopy();
+    expect(memo.evaluate(claims, policy, NOW).allowed).toBe(true);
+    claims.acr = 'urn:pwd';
+    expect(memo.evaluate(claims, policy, NOW)).toMatchObject({ allowed: false, failure: { claim: 'acr', reason: 'not_accepted' } });
   });
 
   it('does not remember a frozen claims object with a getter: what it returns next is seen', () => {

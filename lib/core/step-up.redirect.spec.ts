@@ -9,6 +9,13 @@ describe('prefersHtml', () => {
     ['application/json, text/html;q=0.5', false],
     ['text/html;q=0', false],
     ['*/*', false],
+    ['text/html, application/json', false],
+    ['text/html, application/json;q=0.9', true],
+    ['TEXT/HTML;Q=0.9, application/json;q=0.5', true],
+    ['text/html;q=0.5, application/json;q=x', true],
+    ['text/html;qs=0.1, application/json;q=0.9', true],
+    ['application/problem+json, text/html;q=0.5', false],
+    ['text/html;q=0.9, text/html;q=0.1, application/json;q=0.5', true],
     [undefined, false],
   ])('%j → %s', (accept, expected) => {
     expect(prefersHtml(accept)).toBe(expected);
@@ -27,6 +34,9 @@ describe('sameOriginPath', () => {
     ['javascript:alert(1)', '/'],
     ['/ok\r\nLocation: https://evil.example', '/'],
     ['', '/'],
+    ['checkout', '/'],
+    ['/a\\b', '/'],
+    ['/a%0d%0aSet-Cookie:%20x=1', '/'],
   ])('%j → %j', (target, expected) => {
     expect(sameOriginPath(target)).toBe(expected);
   });
@@ -43,6 +53,10 @@ describe('reauthenticationLocation', () => {
     expect(reauthenticationLocation('/step-up#factors', { acrValues: [ACR_MFA], scope: ['read:orders', 'pay'] }, '/checkout')).toBe(
       `/step-up?acr_values=${encodeURIComponent(ACR_MFA)}&scope=read%3Aorders+pay&return_to=%2Fcheckout#factors`,
     );
+  });
+
+  it('carries max_age 0 (authenticate now), and no empty acr_values or scope', () => {
+    expect(reauthenticationLocation('/step-up', { acrValues: [], maxAge: 0, scope: [] }, '/')).toBe('/step-up?max_age=0&return_to=%2F');
   });
 
   it('keeps an absolute page absolute and never returns off-origin', () => {

@@ -197,7 +197,8 @@ export class AccessTokenVerifier {
   private checkClaims(claims: Record<string, unknown>, now: number): void {
     const tolerance = this.options.clockTolerance;
     for (const name of this.requiredClaims) {
-      if (claims[name] === undefined) claimFailed(name, 'The access token lacks a required claim', 'missing');
+      // Own members only: a claim named `constructor` is not present because every object inherits one.
+      if (!Object.hasOwn(claims, name) || claims[name] === undefined) claimFailed(name, 'The access token lacks a required claim', 'missing');
     }
     if (typeof claims.iss !== 'string' || !this.issuers.has(claims.iss)) {
       claimFailed('iss', 'The access token was not issued by a trusted issuer');
