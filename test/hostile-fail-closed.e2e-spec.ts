@@ -135,6 +135,17 @@ describe.each(PLATFORMS)('fail closed over %s', (platform) => {
     expectNeverLogged();
   });
 
+  it('never logs the signature, even when the failing code quotes it alone', async () => {
+    api = await startCapturedApp(platform, issuer.moduleOptions, undefined, (builder) =>
+      builder.overrideProvider(StepUpAuthenticator).useValue(brokenAuthenticator((t) => new Error(`no key verifies ${t.split('.')[2]}`))),
+    );
+    await expectServerFault(await api.request('/api/profile', token));
+    expect(api.logger.from('StepUpGuard', 'error').map((entry) => entry.message)).toEqual([
+      'Token verification failed unexpectedly: no key verifies [redacted]',
+    ]);
+    expectNeverLogged();
+  });
+
   it('denies with 500 when a verifier hands back no claims at all', async () => {
     api = await startCapturedApp(platform, issuer.moduleOptions, undefined, (builder) =>
       builder.overrideProvider(StepUpAuthenticator).useValue({

@@ -2,6 +2,7 @@ import {
   Controller,
   createParamDecorator,
   Get,
+  Inject,
   Injectable,
   Module,
   Req,
@@ -16,10 +17,13 @@ import { Test } from '@nestjs/testing';
 import {
   ACR_MFA,
   AuthenticationRequiredException,
+  BearerChallengeException,
   InsufficientScopeException,
+  InvalidTokenException,
   Public,
   RequireScope,
   RequireStepUp,
+  StepUpAuthenticator,
   StepUpClaims,
   StepUpExceptionFilter,
   StepUpGuard,
@@ -28,7 +32,7 @@ import {
   StepUpRequiredException,
   parseStepUpChallenge,
 } from 'nestjs-step-up';
-import { TestIssuer } from './support/test-issuer.js';
+import { createSigningKey, TestIssuer } from './support/test-issuer.js';
 import { BankController, PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -61,6 +65,30 @@ describe('options are validated at start-up', () => {
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', jwksTimeout: 0 }, /jwksTimeout must be .*, from 1 second to 1 minute/],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', jwksCooldown: '30d' }, /jwksCooldown must be .*, from 1 second to 1 hour/],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', jwksRefreshInterval: '30d' }, /jwksRefreshInterval must be .*, from 1 second to 1 day/],
+    [undefined, 'StepUpModule needs an options object: { issuer, audience, jwksUri }'],
+    [null, 'StepUpModule needs an options object: { issuer, audience, jwksUri }'],
+    [{ issuer: [], audience: 'a', jwksUri: 'https://x' }, 'issuer must be the issuer identifier (iss), or a list of them'],
+    [{ issuer: ['i', ' '], audience: 'a', jwksUri: 'https://x' }, 'issuer must be the issuer identifier (iss), or a list of them'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', keys: [{ kty: 'EC' }] }, /give exactly one key source/],
+    [{ issuer: 'i', audience: 'a', keys: [] }, 'keys must hold at least one key'],
+    [{ issuer: 'i', audience: 'a', keys: ['not a PEM key'] }, 'keys must hold public JWKs, PEM strings or KeyObjects'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', algorithms: [] }, 'algorithms must name at least one algorithm; leave it out for the default'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'http://127.0.0.1.nip.io/jwks' }, /jwksUri must use https: 127\.0\.0\.1\.nip\.io is not a loopback address/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'http://localhost.evil.example/jwks' }, /jwksUri must use https: localhost\.evil\.example is not a loopback address/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://svc@id.example/jwks' }, /jwksUri must not carry a user name or password/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', reauthenticateUrl: '/\\evil.example' }, /reauthenticateUrl must be an absolute http\(s\) URL/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', realm: 'a"b' }, /realm must be printable ASCII without quotes or backslashes/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', acrRanking: ['urn:a b'] }, 'acrRanking values must be visible ASCII without spaces, quotes or backslashes'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', scopeClaims: ['roles'] }, "scopeClaims may only hold 'scope', 'scp', 'permissions'"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: '' }, "requestProperty must be a property name such as 'user', or false"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', clockTolerance: 301 }, /clockTolerance must be .*, at most 5 minutes/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', maxTokenLength: 255 }, 'maxTokenLength must be at least 256'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', maxTokenLength: 65537 }, 'maxTokenLength must be at most 65536'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', maxTokenLength: 1000.5 }, 'maxTokenLength must be a whole number of characters'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', tokenCacheSize: 1.5 }, 'tokenCacheSize must be a whole number of tokens (0 turns the cache off)'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requiredClaims: ['jti', 1] }, 'requiredClaims must be a list of claim names'],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', tokenType: true }, "tokenType must be a JWT typ such as 'at+jwt'"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', globalGuard: 'false' }, 'globalGuard must be true or false'],
   ])('refuses %j', async (options, message) => {
     const error = await boot(options).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StepUpOptionsError);
@@ -76,18 +104,36 @@ describe('options are validated at start-up', () => {
     await expect(boot({ issuer: 'i', audience: 'a', ...keySet })).resolves.toBeDefined();
   });
 
+  it('refuses at start-up a static key that none of the accepted algorithms can use', async () => {
+    const rsa = await createSigningKey('RS256', 'rsa-key');
+    await expect(boot({ issuer: 'i', audience: 'a', keys: [rsa.publicJwk], algorithms: ['ES256'] })).rejects.toThrow(
+      /^keys\[0\] is not a public key that can verify ES256: /,
+    );
+    await expect(boot({ issuer: 'i', audience: 'a', keys: [rsa.publicJwk], algorithms: ['RS256'] })).resolves.toBeDefined();
+  });
+
+  it.each([
+    { maxTokenLength: 256 },
+    { maxTokenLength: 65536 },
+    { tokenCacheSize: 0 },
+    { clockTolerance: 0 },
+    { clockTolerance: '5m' },
+  ])('accepts a value at the edge of what is allowed: %j', async (edge) => {
+    await expect(boot({ issuer: 'i', audience: 'a', jwksUri: 'https://x', ...edge })).resolves.toBeDefined();
+  });
+
   it('lists every problem at once', async () => {
     const error = (await boot({ jwksUri: 'nope', tokenCacheSize: -1 }).catch((caught: unknown) => caught)) as StepUpOptionsError;
     expect(error.problems).toHaveLength(4);
     expect(error.message).toMatch(/^Invalid StepUpModule options:\n {2}- /);
   });
 
-  it('refuses registration flags inside the async factory', async () => {
+  it.each(['globalGuard', 'globalFilter'])('refuses the registration flag %s inside the async factory', async (flag) => {
     const module = StepUpModule.forRootAsync({
-      useFactory: () => ({ issuer: 'i', audience: 'a', jwksUri: 'https://x', globalGuard: false }) as never,
+      useFactory: () => ({ issuer: 'i', audience: 'a', jwksUri: 'https://x', [flag]: false }) as never,
     });
     await expect(Test.createTestingModule({ imports: [module] }).compile()).rejects.toThrow(
-      'globalGuard belongs beside useFactory in forRootAsync(), not in what it returns',
+      `${flag} belongs beside useFactory in forRootAsync(), not in what it returns`,
     );
   });
 
@@ -109,6 +155,24 @@ describe('options are validated at start-up', () => {
       return Twice;
     };
     expect(defineTwice).toThrow('@RequireStepUp() is declared twice on the same class or method: merge them into one requirement');
+  });
+
+  it('refuses @Public() below @RequireScope(), and on a class that inherits only @RequireStepUp()', () => {
+    expect(() => {
+      class ScopeOverPublic {
+        @RequireScope('admin')
+        @Public()
+        route() {}
+      }
+      return ScopeOverPublic;
+    }).toThrow('@RequireScope() and @Public() on the same class or method contradict each other: remove one');
+    @RequireStepUp({ acr: ACR_MFA })
+    class StepUpBase {}
+    expect(() => {
+      @Public()
+      class OpenedSubclass extends StepUpBase {}
+      return OpenedSubclass;
+    }).toThrow(/^@Public\(\) on a class that declares or inherits @RequireStepUp\(\) or @RequireScope\(\) contradicts them/);
   });
 
   it('refuses @Public() beside a requirement, which would open what the requirement protects', () => {
@@ -179,6 +243,9 @@ describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
     api = await startTestApp(platform, { ...issuer.moduleOptions, defaultPolicy: 'none' });
     expect((await api.request('/api/profile')).status).toBe(200);
     expect((await api.request('/api/accounts/balance')).status).toBe(401);
+    const stepUpOnly = await api.request('/api/keys', { token: await issuer.sign({ acr: 'urn:pwd' }) });
+    expect(stepUpOnly.status).toBe(401);
+    expect(parseStepUpChallenge(stepUpOnly.headers.get('www-authenticate')!)).toMatchObject({ error: 'insufficient_user_authentication' });
   });
 
   it('accepts a higher acr through acrRanking', async () => {
@@ -187,9 +254,71 @@ describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
     expect((await api.request('/api/transfers', { method: 'POST', token })).status).toBe(201);
   });
 
+  it('refuses a token longer than a lower maxTokenLength with invalid_request', async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, maxTokenLength: 256 });
+    const token = await issuer.sign();
+    expect(token.length).toBeGreaterThan(256);
+    const response = await api.request('/api/profile', { token });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request', detail: 'The access token must not exceed 256 characters' });
+  });
+
+  it('reads a token longer than the default 8192 characters when maxTokenLength allows it', async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, maxTokenLength: 16384 });
+    const token = await issuer.sign({ sub: 'frank', note: 'x'.repeat(9000) });
+    expect(token.length).toBeGreaterThan(8192);
+    const response = await api.request('/api/profile', { token });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ subject: 'frank' });
+  });
+
+  it('names the configured realm in every challenge', async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, realm: 'bank' });
+    expect((await api.request('/api/profile')).headers.get('www-authenticate')).toBe('Bearer realm="bank"');
+    const expired = await api.request('/api/profile', { token: await issuer.sign({ exp: now() - 60 }) });
+    expect(expired.headers.get('www-authenticate')).toBe('Bearer realm="bank", error="invalid_token", error_description="The access token has expired"');
+  });
+
+  it('tolerates 5 seconds of clock skew on exp by default, and as many as clockTolerance says', async () => {
+    api = await startTestApp(platform, issuer.moduleOptions);
+    expect((await api.request('/api/profile', { token: await issuer.sign({ exp: now() - 2 }) })).status).toBe(200);
+    const expired = await api.request('/api/profile', { token: await issuer.sign({ exp: now() - 30 }) });
+    expect(expired.status).toBe(401);
+    expect(parseStepUpChallenge(expired.headers.get('www-authenticate')!)).toMatchObject({ error: 'invalid_token', errorDescription: 'The access token has expired' });
+    await api.app.close();
+    api = await startTestApp(platform, { ...issuer.moduleOptions, clockTolerance: 60 });
+    expect((await api.request('/api/profile', { token: await issuer.sign({ exp: now() - 30 }) })).status).toBe(200);
+    expect((await api.request('/api/profile', { token: await issuer.sign({ exp: now() - 90 }) })).status).toBe(401);
+  });
+
+  it('requires the requiredClaims', async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, requiredClaims: ['jti'] });
+    expect((await api.request('/api/profile', { token: await issuer.sign({ jti: 'token-1' }) })).status).toBe(200);
+    const withoutJti = await api.request('/api/profile', { token: await issuer.sign() });
+    expect(withoutJti.status).toBe(401);
+    expect(parseStepUpChallenge(withoutJti.headers.get('www-authenticate')!)).toMatchObject({
+      error: 'invalid_token',
+      errorDescription: 'The access token lacks a required claim',
+    });
+  });
+
+  it('reads granted scopes only from the scopeClaims', async () => {
+    api = await startTestApp(platform, { ...issuer.moduleOptions, scopeClaims: ['scope'] });
+    expect((await api.request('/api/accounts/balance', { token: await issuer.sign({ scope: 'read:balance' }) })).status).toBe(200);
+    const fromScp = await api.request('/api/accounts/balance', { token: await issuer.sign({ scp: ['read:balance'] }) });
+    expect(fromScp.status).toBe(403);
+    expect(parseStepUpChallenge(fromScp.headers.get('www-authenticate')!)).toMatchObject({ error: 'insufficient_scope', scope: ['read:balance'] });
+  });
+
   it('verifies with static keys instead of a JWKS', async () => {
     api = await startTestApp(platform, { issuer: issuer.issuer, audience: TestIssuer.audience, keys: [issuer.keys[0]!.publicJwk as never] });
     expect((await api.request('/api/profile', { token: await issuer.sign() })).status).toBe(200);
+  });
+
+  it('accepts each default algorithm: RS256, PS256, ES256 and EdDSA', async () => {
+    const keys = await Promise.all((['RS256', 'PS256', 'ES256', 'EdDSA'] as const).map((alg) => createSigningKey(alg as never)));
+    api = await startTestApp(platform, { issuer: issuer.issuer, audience: TestIssuer.audience, keys: keys.map((key) => key.publicJwk as never) });
+    for (const key of keys) expect((await api.request('/api/profile', { token: await issuer.sign({}, { key }) })).status).toBe(200);
   });
 
   it("requires typ 'at+jwt' when tokenType is set", async () => {
@@ -255,6 +384,13 @@ describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
       );
     });
 
+    it('redirects a HEAD navigation as it does a GET', async () => {
+      const token = await issuer.sign({ acr: 'urn:pwd' });
+      const response = await api!.request('/api/keys', { method: 'HEAD', token, headers: html });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe(`/account/re-authenticate?acr_values=${encodeURIComponent(ACR_MFA)}&return_to=%2Fapi%2Fkeys`);
+    });
+
     it('asks the re-authenticate page for the scopes the token also lacks', async () => {
       const response = await api!.request('/admin/audit-logs', { token: await issuer.sign({ acr: 'urn:pwd' }), headers: html });
       expect(response.status).toBe(303);
@@ -269,12 +405,38 @@ describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
       expect(response.status).toBe(401);
     });
 
+    it('does not redirect other methods either (PATCH)', async () => {
+      const response = await api!.request('/admin/permissions', { method: 'PATCH', token: await issuer.sign({ acr: 'urn:pwd', scope: 'admin' }), headers: html });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('location')).toBeNull();
+      expect(parseStepUpChallenge(response.headers.get('www-authenticate')!)).toMatchObject({ error: 'insufficient_user_authentication', maxAge: 60 });
+    });
+
     it('does not redirect a form post, nor a request without a token', async () => {
       const token = await issuer.sign({ acr: 'urn:pwd' });
       expect((await api!.request('/api/transfers', { method: 'POST', token, headers: html })).status).toBe(401);
       expect((await api!.request('/api/keys', { headers: html })).status).toBe(401);
     });
   });
+
+  // Express keeps the target as received in originalUrl when a middleware rewrites url (a proxy prefix stripped);
+  // Fastify routes before its middleware runs, so a rewrite there does not change the route.
+  if (platform === 'express') {
+    it('sends the browser back to the URL it asked for, not the one a middleware rewrote', async () => {
+      api = await startTestApp(platform, { ...issuer.moduleOptions, reauthenticateUrl: '/account/re-authenticate' }, undefined, (app) =>
+        app.use((request: { url: string }, _response: unknown, next: () => void) => {
+          if (request.url.startsWith('/bank/')) request.url = request.url.slice('/bank'.length);
+          next();
+        }),
+      );
+      const token = await issuer.sign({ acr: 'urn:pwd' });
+      const response = await api.request('/bank/api/keys?from=menu', { token, headers: { accept: 'text/html' } });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe(
+        `/account/re-authenticate?acr_values=${encodeURIComponent(ACR_MFA)}&return_to=%2Fbank%2Fapi%2Fkeys%3Ffrom%3Dmenu`,
+      );
+    });
+  }
 });
 
 describe('registering the guard yourself', () => {
@@ -330,6 +492,41 @@ describe('registering the guard yourself', () => {
       expect(response.status).toBe(401);
       expect(TenantGuard.calls).toEqual(['tenant']);
       expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="${TestIssuer.audience}"`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('is global: a feature module that does not import it applies StepUpGuard and injects StepUpAuthenticator', async () => {
+    @Injectable()
+    class TokenInspector {
+      constructor(@Inject(StepUpAuthenticator) readonly authenticator: StepUpAuthenticator) {}
+    }
+    @Controller('feature')
+    class FeatureController {
+      @Get()
+      @UseGuards(StepUpGuard)
+      @RequireStepUp({ acr: ACR_MFA })
+      read() {
+        return { ok: true };
+      }
+    }
+    @Module({ controllers: [FeatureController], providers: [TokenInspector] })
+    class FeatureModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [StepUpModule.forRoot({ ...issuer.moduleOptions, globalGuard: false }), FeatureModule],
+    }).compile();
+    const app = moduleRef.createNestApplication();
+    app.useLogger(false);
+    await app.listen(0, '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    try {
+      expect(moduleRef.get(TokenInspector).authenticator).toBe(moduleRef.get(StepUpAuthenticator));
+      const anonymous = await fetch(`${url}/feature`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${TestIssuer.audience}"`);
+      const stepped = await fetch(`${url}/feature`, { headers: { authorization: `Bearer ${await issuer.sign({ acr: ACR_MFA })}` } });
+      expect(stepped.status).toBe(200);
     } finally {
       await app.close();
     }
@@ -406,6 +603,31 @@ describe('registering the guard yourself', () => {
     }
   });
 
+  it("gives each refusal details for logging (code, claim, reason), and an invalid token's verification error as its cause", async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [StepUpModule.forRoot(issuer.moduleOptions)],
+      controllers: [OrderedController],
+    }).compile();
+    await moduleRef.init();
+    const guard = moduleRef.get(StepUpGuard);
+    const refusal = async (token: string): Promise<BearerChallengeException> =>
+      Promise.resolve(guard.canActivate(orderedRoute([{ headers: { authorization: `Bearer ${token}` }, url: '/ordered' }]))).then(
+        () => Promise.reject(new Error('the guard let the request through')),
+        (error: unknown) => error as BearerChallengeException,
+      );
+    try {
+      const stepUp = await refusal(await issuer.sign({ acr: 'urn:pwd' }));
+      expect(stepUp).toBeInstanceOf(StepUpRequiredException);
+      expect(stepUp.details).toEqual({ code: 'ERR_INSUFFICIENT_USER_AUTHENTICATION', claim: 'acr', reason: 'not_accepted' });
+      const expired = await refusal(await issuer.sign({ exp: now() - 60 }));
+      expect(expired).toBeInstanceOf(InvalidTokenException);
+      expect(expired.details).toMatchObject({ code: 'ERR_JWT_EXPIRED', claim: 'exp', reason: 'check_failed' });
+      expect(expired.cause).toBe(expired.details);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   it('lets a handler throw StepUpRequiredException for a transaction-specific rule', () => {
     const exception = new StepUpRequiredException({ acrValues: [ACR_MFA], maxAge: 0, description: 'Transfers above 1000 need a fresh MFA' });
     expect(exception.getStatus()).toBe(401);
@@ -423,6 +645,25 @@ describe('exceptions the application throws', () => {
     expect(() => new InsufficientScopeException(['x"y'])).toThrow('scope "x\\"y" is not valid');
     expect(() => new StepUpRequiredException({ acrValues: ['gold plus'] })).toThrow('acr value "gold plus" is not valid');
     expect(() => new StepUpRequiredException({ maxAge: 1.5 })).toThrow('maxAge 1.5 is not valid: use a whole, non-negative number of seconds');
+  });
+
+  it('mirror max_age 0, "authenticate again now", in the problem body', () => {
+    expect(new StepUpRequiredException({ acrValues: [ACR_MFA], maxAge: 0 }).getResponse()).toEqual({
+      type: 'https://www.rfc-editor.org/rfc/rfc9470#section-3',
+      title: 'Step-up authentication required',
+      status: 401,
+      detail: 'A stronger or more recent authentication is required',
+      error: 'insufficient_user_authentication',
+      acr_values: ACR_MFA,
+      max_age: 0,
+    });
+  });
+
+  it('give an InvalidTokenException built without arguments a generic description and details', () => {
+    const exception = new InvalidTokenException();
+    expect(exception.details).toEqual({ code: 'ERR_INVALID_TOKEN', reason: 'invalid' });
+    expect(exception.challenge).toEqual({ error: 'invalid_token', errorDescription: 'The access token is invalid' });
+    expect(exception.getResponse()).toMatchObject({ status: 401, detail: 'The access token is invalid', error: 'invalid_token' });
   });
 
   it("keep a description outside the header's character set for the body only", () => {

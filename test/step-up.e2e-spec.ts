@@ -40,6 +40,38 @@ class OpenByInheritance extends OpenBase {
   }
 }
 
+/** Extends an open base, and protects itself with a step-up requirement alone. */
+@Controller('inherited/step-up')
+@RequireStepUp({ acr: ACR_MFA })
+class StepUpOverOpenBase extends OpenBase {
+  @Get()
+  read() {
+    return { read: true };
+  }
+}
+
+/** An open class whose routes may still declare requirements of their own. */
+@Controller('open-class')
+@Public()
+class OpenClassWithGuardedRoutes {
+  @Get('anyone')
+  anyone() {
+    return { open: true };
+  }
+
+  @Get('step-up')
+  @RequireStepUp({ acr: ACR_MFA })
+  stepUp() {
+    return { stepped: true };
+  }
+
+  @Get('scoped')
+  @RequireScope('reports')
+  scoped() {
+    return { scoped: true };
+  }
+}
+
 @RequireScope('admin')
 class AdminBase {}
 
@@ -113,6 +145,13 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       const response = await api.request('/api/profile', { token: await issuer.sign({ sub: 'alice' }) });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ subject: 'alice' });
+    });
+
+    it('counts only Authorization itself as an Authorization line, not a field whose name starts the same way', async () => {
+      const token = await issuer.sign({ sub: 'erin' });
+      const response = await api.request('/api/profile', { token, headers: { 'authorization-context': 'tenant-7' } });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ subject: 'erin' });
     });
 
     it('accepts a lower-case scheme', async () => {
@@ -208,6 +247,17 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       });
     });
 
+    it('answers a browser navigation with the challenge, not a redirect, when no reauthenticateUrl is set', async () => {
+      const token = await issuer.sign({ acr: 'urn:password' });
+      const response = await api.request('/api/keys', { token, headers: { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' } });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('location')).toBeNull();
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer realm="${realm}", error="insufficient_user_authentication", ` +
+          `error_description="A stronger authentication context (acr) is required", acr_values="${ACR_MFA}"`,
+      );
+    });
+
     it('challenges a token with no acr or auth_time, as minted from a refresh token', async () => {
       const response = await api.request('/api/transfers', { method: 'POST', token: await issuer.sign({ scope: 'transfer:funds' }) });
       expect(response.status).toBe(401);
@@ -243,6 +293,14 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       });
       expect(response.status).toBe(201);
       expect(await response.json()).toEqual({ id: 'transfer-1', body: { amount: 10 } });
+    });
+
+    it.each([
+      ['scp (a list)', { scp: ['read:balance'] }],
+      ['scp (a string)', { scp: 'read:balance' }],
+      ['permissions', { permissions: ['read:balance'] }],
+    ])('reads granted scopes from %s too, by default', async (_name, grant) => {
+      expect((await api.request('/api/accounts/balance', { token: await issuer.sign(grant) })).status).toBe(200);
     });
 
     it('answers insufficient_scope (403) once step-up is satisfied', async () => {
@@ -317,12 +375,46 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       expect((await api.request('/admin/status')).status).toBe(200);
     });
 
+    describe('on a class-level @Public()', () => {
+      let open: TestApp;
+
+      beforeAll(async () => {
+        open = await startTestApp(platform, issuer.moduleOptions, { controllers: [OpenClassWithGuardedRoutes] });
+      });
+      afterAll(() => open.app.close());
+
+      it('opens the routes that declare nothing', async () => {
+        expect((await open.request('/open-class/anyone')).status).toBe(200);
+      });
+
+      it('still enforces a method-level @RequireStepUp()', async () => {
+        const anonymous = await open.request('/open-class/step-up');
+        expect(anonymous.status).toBe(401);
+        expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+        const singleFactor = await open.request('/open-class/step-up', { token: await issuer.sign({ acr: 'urn:password' }) });
+        expect(singleFactor.status).toBe(401);
+        expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)).toMatchObject({
+          error: 'insufficient_user_authentication',
+          acrValues: [ACR_MFA],
+        });
+        expect((await open.request('/open-class/step-up', { token: await issuer.sign({ ...MFA }) })).status).toBe(200);
+      });
+
+      it('still enforces a method-level @RequireScope()', async () => {
+        expect((await open.request('/open-class/scoped')).status).toBe(401);
+        const unscoped = await open.request('/open-class/scoped', { token: await issuer.sign({ scope: 'read:balance' }) });
+        expect(unscoped.status).toBe(403);
+        expect(parseStepUpChallenge(unscoped.headers.get('www-authenticate')!)).toMatchObject({ error: 'insufficient_scope', scope: ['reports'] });
+        expect((await open.request('/open-class/scoped', { token: await issuer.sign({ scope: 'reports' }) })).status).toBe(200);
+      });
+    });
+
     describe('across class inheritance', () => {
       let inheriting: TestApp;
 
       beforeAll(async () => {
         inheriting = await startTestApp(platform, issuer.moduleOptions, {
-          controllers: [ProtectedOverOpenBase, OpenByInheritance, ReportsOverAdminBase],
+          controllers: [ProtectedOverOpenBase, StepUpOverOpenBase, OpenByInheritance, ReportsOverAdminBase],
         });
       });
       afterAll(() => inheriting.app.close());
@@ -336,6 +428,19 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
         expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)?.error).toBe('insufficient_user_authentication');
         const stepped = await inheriting.request('/inherited/protected', { token: await issuer.sign({ ...MFA, scope: 'admin' }) });
         expect(stepped.status).toBe(200);
+      });
+
+      it('protects a subclass of a @Public() base that declares only @RequireStepUp()', async () => {
+        const anonymous = await inheriting.request('/inherited/step-up');
+        expect(anonymous.status).toBe(401);
+        expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+        const singleFactor = await inheriting.request('/inherited/step-up', { token: await issuer.sign({ acr: 'urn:password' }) });
+        expect(singleFactor.status).toBe(401);
+        expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)).toMatchObject({
+          error: 'insufficient_user_authentication',
+          acrValues: [ACR_MFA],
+        });
+        expect((await inheriting.request('/inherited/step-up', { token: await issuer.sign({ ...MFA }) })).status).toBe(200);
       });
 
       it('leaves open a subclass of a @Public() base that declares nothing', async () => {
