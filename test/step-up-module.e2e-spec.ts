@@ -578,44 +578,43 @@ describe('registering the guard yourself', () => {
     }
   });
 
-  it('answers repeated refusals with one rejected promise per kind: no token, and each policy failure', async () => {
+  /** Runs `check` with the guard of a module serving OrderedController, and closes the module after it. */
+  async function withGuard(check: (guard: StepUpGuard) => Promise<void>): Promise<void> {
     const moduleRef = await Test.createTestingModule({
       imports: [StepUpModule.forRoot(issuer.moduleOptions)],
       controllers: [OrderedController],
     }).compile();
     await moduleRef.init();
-    const guard = moduleRef.get(StepUpGuard);
-    const context = (headers: Record<string, string>) => orderedRoute([{ headers, url: '/ordered' }]);
-    const refuseTwice = async (headers: Record<string, string>) => {
-      const [first, second] = [guard.canActivate(context(headers)), guard.canActivate(context(headers))];
-      const refusal = await Promise.resolve(first).catch((error: unknown) => error);
-      await expect(second).rejects.toBe(refusal);
-      expect(second).toBe(first);
-      return refusal;
-    };
     try {
+      await check(moduleRef.get(StepUpGuard));
+    } finally {
+      await moduleRef.close();
+    }
+  }
+
+  it('answers repeated refusals with one rejected promise per kind: no token, and each policy failure', () =>
+    withGuard(async (guard) => {
+      const context = (headers: Record<string, string>) => orderedRoute([{ headers, url: '/ordered' }]);
+      const refuseTwice = async (headers: Record<string, string>) => {
+        const [first, second] = [guard.canActivate(context(headers)), guard.canActivate(context(headers))];
+        const refusal = await Promise.resolve(first).catch((error: unknown) => error);
+        await expect(second).rejects.toBe(refusal);
+        expect(second).toBe(first);
+        return refusal;
+      };
       expect(await refuseTwice({})).toBeInstanceOf(AuthenticationRequiredException);
       const authorization = `Bearer ${await issuer.sign({ acr: '0' })}`;
       await expect(guard.canActivate(context({ authorization }))).rejects.toBeInstanceOf(StepUpRequiredException); // verified once
       expect(await refuseTwice({ authorization })).toBeInstanceOf(StepUpRequiredException);
-    } finally {
-      await moduleRef.close();
-    }
-  });
+    }));
 
-  it("gives each refusal details for logging (code, claim, reason), and an invalid token's verification error as its cause", async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [StepUpModule.forRoot(issuer.moduleOptions)],
-      controllers: [OrderedController],
-    }).compile();
-    await moduleRef.init();
-    const guard = moduleRef.get(StepUpGuard);
-    const refusal = async (token: string): Promise<BearerChallengeException> =>
-      Promise.resolve(guard.canActivate(orderedRoute([{ headers: { authorization: `Bearer ${token}` }, url: '/ordered' }]))).then(
-        () => Promise.reject(new Error('the guard let the request through')),
-        (error: unknown) => error as BearerChallengeException,
-      );
-    try {
+  it("gives each refusal details for logging (code, claim, reason), and an invalid token's verification error as its cause", () =>
+    withGuard(async (guard) => {
+      const refusal = async (token: string): Promise<BearerChallengeException> =>
+        Promise.resolve(guard.canActivate(orderedRoute([{ headers: { authorization: `Bearer ${token}` }, url: '/ordered' }]))).then(
+          () => Promise.reject(new Error('the guard let the request through')),
+          (error: unknown) => error as BearerChallengeException,
+        );
       const stepUp = await refusal(await issuer.sign({ acr: 'urn:pwd' }));
       expect(stepUp).toBeInstanceOf(StepUpRequiredException);
       expect(stepUp.details).toEqual({ code: 'ERR_INSUFFICIENT_USER_AUTHENTICATION', claim: 'acr', reason: 'not_accepted' });
@@ -623,10 +622,7 @@ describe('registering the guard yourself', () => {
       expect(expired).toBeInstanceOf(InvalidTokenException);
       expect(expired.details).toMatchObject({ code: 'ERR_JWT_EXPIRED', claim: 'exp', reason: 'check_failed' });
       expect(expired.cause).toBe(expired.details);
-    } finally {
-      await moduleRef.close();
-    }
-  });
+    }));
 
   it('lets a handler throw StepUpRequiredException for a transaction-specific rule', () => {
     const exception = new StepUpRequiredException({ acrValues: [ACR_MFA], maxAge: 0, description: 'Transfers above 1000 need a fresh MFA' });

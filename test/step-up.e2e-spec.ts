@@ -104,6 +104,20 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
     await issuer.close();
   });
 
+  /** A route that requires acr MFA answers the bare challenge without a token, the step-up challenge to one factor, and 200 to MFA. */
+  async function expectMfaStepUp(app: TestApp, path: string, claims: Record<string, unknown> = {}): Promise<void> {
+    const anonymous = await app.request(path);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
+    const singleFactor = await app.request(path, { token: await issuer.sign({ ...claims, acr: 'urn:password' }) });
+    expect(singleFactor.status).toBe(401);
+    expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)).toMatchObject({
+      error: 'insufficient_user_authentication',
+      acrValues: [ACR_MFA],
+    });
+    expect((await app.request(path, { token: await issuer.sign({ ...claims, ...MFA }) })).status).toBe(200);
+  }
+
   describe('authentication', () => {
     it('lets anyone reach a @Public() route', async () => {
       const response = await api.request('/api/health');
@@ -387,18 +401,7 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
         expect((await open.request('/open-class/anyone')).status).toBe(200);
       });
 
-      it('still enforces a method-level @RequireStepUp()', async () => {
-        const anonymous = await open.request('/open-class/step-up');
-        expect(anonymous.status).toBe(401);
-        expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
-        const singleFactor = await open.request('/open-class/step-up', { token: await issuer.sign({ acr: 'urn:password' }) });
-        expect(singleFactor.status).toBe(401);
-        expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)).toMatchObject({
-          error: 'insufficient_user_authentication',
-          acrValues: [ACR_MFA],
-        });
-        expect((await open.request('/open-class/step-up', { token: await issuer.sign({ ...MFA }) })).status).toBe(200);
-      });
+      it('still enforces a method-level @RequireStepUp()', () => expectMfaStepUp(open, '/open-class/step-up'));
 
       it('still enforces a method-level @RequireScope()', async () => {
         expect((await open.request('/open-class/scoped')).status).toBe(401);
@@ -419,29 +422,10 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
       });
       afterAll(() => inheriting.app.close());
 
-      it('protects a subclass that declares a requirement, though its base is @Public()', async () => {
-        const anonymous = await inheriting.request('/inherited/protected');
-        expect(anonymous.status).toBe(401);
-        expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
-        const singleFactor = await inheriting.request('/inherited/protected', { token: await issuer.sign({ scope: 'admin' }) });
-        expect(singleFactor.status).toBe(401);
-        expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)?.error).toBe('insufficient_user_authentication');
-        const stepped = await inheriting.request('/inherited/protected', { token: await issuer.sign({ ...MFA, scope: 'admin' }) });
-        expect(stepped.status).toBe(200);
-      });
+      it('protects a subclass that declares a requirement, though its base is @Public()', () =>
+        expectMfaStepUp(inheriting, '/inherited/protected', { scope: 'admin' }));
 
-      it('protects a subclass of a @Public() base that declares only @RequireStepUp()', async () => {
-        const anonymous = await inheriting.request('/inherited/step-up');
-        expect(anonymous.status).toBe(401);
-        expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${realm}"`);
-        const singleFactor = await inheriting.request('/inherited/step-up', { token: await issuer.sign({ acr: 'urn:password' }) });
-        expect(singleFactor.status).toBe(401);
-        expect(parseStepUpChallenge(singleFactor.headers.get('www-authenticate')!)).toMatchObject({
-          error: 'insufficient_user_authentication',
-          acrValues: [ACR_MFA],
-        });
-        expect((await inheriting.request('/inherited/step-up', { token: await issuer.sign({ ...MFA }) })).status).toBe(200);
-      });
+      it('protects a subclass of a @Public() base that declares only @RequireStepUp()', () => expectMfaStepUp(inheriting, '/inherited/step-up'));
 
       it('leaves open a subclass of a @Public() base that declares nothing', async () => {
         expect((await inheriting.request('/inherited/open')).status).toBe(200);
