@@ -132,6 +132,41 @@ describe('sample shop: web-app step-up by redirect, in Chromium', () => {
     expect(balance.status()).toBe(401);
     expect(balance.headers()['www-authenticate']).toBe(`Bearer realm="${sample.audience}"`);
   });
+
+  it('gives the browser a new session id once signed in, so that an id planted before is worth nothing', async () => {
+    const started = await fetch(at('/shop/login'), { redirect: 'manual' });
+    const planted = /^shop_session=([^;]+);/.exec(started.headers.get('set-cookie') ?? '')?.[1];
+    expect(planted).toEqual(expect.any(String));
+    await context.addCookies([{ name: 'shop_session', value: planted!, url: sample.url }]);
+    await signInAlice();
+    const cookies = await context.cookies(sample.url);
+    expect(cookies.filter(({ name }) => name === 'shop_session').map(({ value }) => value)).toEqual([expect.not.stringMatching(`^${planted}$`)]);
+    const withPlanted = await fetch(at('/shop'), { headers: { cookie: `shop_session=${planted}` } });
+    expect(await withPlanted.text()).toContain('You are not signed in.');
+  });
+
+  it('serves its pages uncached, with a policy that runs no script and allows no framing', async () => {
+    const pageHeaders = {
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+    };
+    const home = await fetch(at('/shop'));
+    expect(home.status).toBe(200);
+    expect(Object.fromEntries(home.headers)).toMatchObject(pageHeaders);
+    const login = await fetch(at('/shop/login'), { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('cache-control')).toBe('no-store');
+    // Over http, as here, a Secure cookie would not come back from a browser anywhere but on localhost.
+    expect(login.headers.get('set-cookie')).toMatch(/^shop_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=28800$/);
+    // A callback this browser did not start, with or without a session: refused, not a 500.
+    for (const cookie of [undefined, login.headers.get('set-cookie')!.split(';')[0]!]) {
+      const stray = await fetch(at('/shop/callback?state=unknown&code=c'), { headers: cookie === undefined ? {} : { cookie } });
+      expect(stray.status).toBe(400);
+      expect(Object.fromEntries(stray.headers)).toMatchObject(pageHeaders);
+      expect(await stray.text()).toContain('This sign-in was not started in this browser');
+    }
+  });
 });
 
 /**
@@ -211,6 +246,26 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       await page.goto(location);
       await page.waitForURL(/\/shop\/callback/);
       await expect(page.locator('[role="alert"]').textContent()).resolves.toContain('Too many failed attempts');
+
+      // A step-up opened before the account locks is refused after, the key included: ten more failed answers
+      // in two other sign-ins of the same session lock it.
+      await context.clearCookies();
+      await signIn(page, at);
+      const openStepUp = async () => {
+        await page.goto(at('/shop/checkout'));
+        await page.waitForURL(/\/interaction\//);
+        return /\/interaction\/([^/?#]+)/.exec(page.url())![1]!;
+      };
+      const opened = await openStepUp();
+      for (const other of [await openStepUp(), await openStepUp()]) {
+        for (let attempt = 0; attempt < 5; attempt++) {
+          await page.request.post(at(`/interaction/${other}/step-up/webauthn`), { headers: { 'content-type': 'text/plain' }, data: 'junk' });
+        }
+      }
+      await page.goto(at(`/interaction/${opened}`));
+      await page.getByRole('button', { name: 'Security key: use your key' }).click();
+      await page.waitForURL(/\/shop\/callback/);
+      await expect(page.locator('[role="alert"]').textContent()).resolves.toContain('Too many failed attempts for this account');
     } finally {
       await context.close();
     }

@@ -197,6 +197,14 @@ describe('sample bank: the API step-up flow against the embedded OpenID Provider
     expect((await api(fresh.access_token, 'POST', '/api/transfers', TRANSFER)).status).toBe(201);
   });
 
+  it('after max_age has passed, asks a single-factor session for its first factor again, not only for a second one', async () => {
+    const alice = newClient();
+    await passwordLogin(alice, ALICE);
+    advanceWallClock(PAST_MAX_AGE);
+    const stepUpPage = await alice.authorize({ scope: CUSTOMER_SCOPE, acrValues: [ACR_MFA], maxAge: 300 });
+    expectPage(stepUpPage, 200, /name="password"/);
+  });
+
   it('a refreshed access token keeps the original auth_time, acr and amr, so max_age still forces re-authentication', async () => {
     const alice = newClient();
     const login = await alice.authorize({ scope: `${CUSTOMER_SCOPE} offline_access`, prompt: 'consent', acrValues: [ACR_MFA], maxAge: 300 });
@@ -276,6 +284,17 @@ describe('sample bank: the API step-up flow against the embedded OpenID Provider
       }
       expectCallbackError(await verifyCode(alice, codeForm, 'email_otp', wrong), 'access_denied', TOO_MANY_ATTEMPTS);
       expectPage(await verifyCode(alice, codeForm, 'email_otp', code), 400, /expired or was opened in another browser/);
+    });
+
+    it('are sent at most 3 times in a login: asking for a 4th stops it with access_denied', async () => {
+      const alice = newClient();
+      let page = await alicesStepUpPage(alice);
+      for (let sent = 1; sent <= 3; sent += 1) {
+        page = await sendCode(alice, page, 'email_otp');
+        expectPage(page, 200, /Code sent to/);
+        smtp.takeCode(ALICE.email);
+      }
+      expectCallbackError(await sendCode(alice, page, 'email_otp'), 'access_denied', TOO_MANY_ATTEMPTS);
     });
 
     it('expire after 5 minutes; a new code works', async () => {
@@ -384,6 +403,47 @@ describe('sample provider: attempt limits, and when a sign-in happened', () => {
     );
     const alice = newClient();
     expect(accessTokenOf(await alice.exchange(await submitPassword(alice, await alice.authorize({ scope: CUSTOMER_SCOPE }), ALICE.email, ALICE.password))).claims.sub).toBe('alice');
+  });
+
+  it('counts wrong step-up codes against the account, and once it is locked refuses its step-up, the right code included', async () => {
+    const own = await createSampleApp({ port: 0, mailer: emails, logger: false });
+    try {
+      const alice = new OidcTestClient(own.issuer, SAMPLE_CLIENT_ID, `${own.url}/callback`);
+      await alice.exchange(await submitPassword(alice, await alice.authorize({ scope: CUSTOMER_SCOPE }), ALICE.email, ALICE.password));
+      const codeForm = async () => sendCode(alice, await alice.authorize({ scope: CUSTOMER_SCOPE, acrValues: [ACR_MFA] }), 'email_otp');
+      for (let interaction = 1; interaction <= 2; interaction += 1) {
+        const form = await codeForm();
+        const wrong = codeIn(ALICE.email) === '000000' ? '111111' : '000000';
+        for (let attempt = 1; attempt < 5; attempt += 1) expectPage(await verifyCode(alice, form, 'email_otp', wrong), 400, /That code is not right/);
+        expectCallbackError(await verifyCode(alice, form, 'email_otp', wrong), 'access_denied', TOO_MANY_ATTEMPTS);
+      }
+      const form = await codeForm();
+      expectCallbackError(
+        await verifyCode(alice, form, 'email_otp', codeIn(ALICE.email)),
+        'access_denied',
+        'Too many failed attempts for this account: try again in 15 minutes.',
+      );
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('serves the interaction pages uncached, with a policy that runs only its own scripts and allows no framing', async () => {
+    const response = await fetch(`${sample.url}/interaction/unknown`);
+    expect(response.status).toBe(400);
+    expect(Object.fromEntries(response.headers)).toMatchObject({
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+    });
+  });
+
+  it('mails no sign-in link to an address that has a password, though it answers the same', async () => {
+    const alice = newClient();
+    const before = emails.latestTo(ALICE.email);
+    const login = await alice.authorize({ scope: CUSTOMER_SCOPE });
+    expectPage(await alice.submit(`/interaction/${interactionOf(login)}/magic/send`, { email: ALICE.email }), 200, /Check your email/);
+    expect(emails.latestTo(ALICE.email)).toBe(before);
   });
 
   it('limits magic-link sends alike for every address, so the limit does not reveal which accounts exist', async () => {

@@ -27,6 +27,29 @@ describe('AccountThrottle', () => {
     expect(limiter.locked('alice')).toBe(false);
   });
 
+  it('locks at the 10th failure, for the 15 minutes the refusal announces', () => {
+    const limiter = throttle();
+    fail(limiter, 'alice', 9);
+    expect(limiter.locked('alice')).toBe(false);
+    limiter.recordFailure('alice');
+    expect(limiter.locked('alice')).toBe(true);
+    now += 15 * 60_000 - 1;
+    expect(limiter.locked('alice')).toBe(true);
+    now += 1;
+    expect(limiter.locked('alice')).toBe(false);
+  });
+
+  it('counts the failures within the window: an older one neither adds to them nor takes them along when it goes', () => {
+    const limiter = throttle();
+    limiter.recordFailure('alice');
+    now += ACCOUNT_FAILURE_WINDOW_MS / 2;
+    fail(limiter, 'alice', ACCOUNT_FAILURE_LIMIT - 1);
+    now += ACCOUNT_FAILURE_WINDOW_MS / 2;
+    expect(limiter.locked('alice')).toBe(false);
+    limiter.recordFailure('alice');
+    expect(limiter.locked('alice')).toBe(true);
+  });
+
   it('keeps a locked account locked however many other addresses fail meanwhile', () => {
     const limiter = throttle();
     fail(limiter, 'victim', ACCOUNT_FAILURE_LIMIT);

@@ -13,4 +13,8 @@ describe('html', () => {
     const items = ['<a>', 'b'].map((item) => html`<li>${item}</li>`);
     expect(html`<ul>${items}</ul>${undefined}${null}${false}${0}`.value).toBe('<ul><li>&lt;a&gt;</li><li>b</li></ul>0');
   });
+
+  it('escapes the plain text items of a list', () => {
+    expect(html`<p>${['<b>', html`<i>`, 'a&b']}</p>`.value).toBe('<p>&lt;b&gt;<i>a&amp;b</p>');
+  });
 });

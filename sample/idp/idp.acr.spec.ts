@@ -11,6 +11,8 @@ describe('acr_values handling of the embedded provider', () => {
 
   it('lets a stronger session acr meet a weaker request, never the reverse', () => {
     expect(sessionMeetsAcrValues(ACR_MFA, ACR_SINGLE_FACTOR)).toBe(true);
+    expect(sessionMeetsAcrValues(ACR_MFA, ACR_MFA)).toBe(true);
+    expect(sessionMeetsAcrValues(ACR_SINGLE_FACTOR, undefined)).toBe(true);
     expect(sessionMeetsAcrValues(ACR_SINGLE_FACTOR, ACR_MFA)).toBe(false);
     expect(sessionMeetsAcrValues(undefined, ACR_SINGLE_FACTOR)).toBe(false);
     expect(sessionMeetsAcrValues(ACR_MFA, 'urn:unknown')).toBe(false);

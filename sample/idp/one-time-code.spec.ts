@@ -1,4 +1,4 @@
-import { CODE_TTL_MS, MAX_CODES_SENT, MAX_FAILED_ATTEMPTS, OneTimeCodes } from './one-time-code.js';
+import { MAX_CODES_SENT, MAX_FAILED_ATTEMPTS, OneTimeCodes } from './one-time-code.js';
 
 describe('OneTimeCodes', () => {
   let now: number;
@@ -29,9 +29,10 @@ describe('OneTimeCodes', () => {
   it('expires a code after 5 minutes', () => {
     const store = codes();
     const code = store.issue('email_otp')!;
-    now += CODE_TTL_MS - 1;
+    now += 5 * 60_000 - 1;
     expect(store.pending('email_otp')).toBe(true);
     now += 1;
+    expect(store.pending('email_otp')).toBe(false);
     expect(store.check('email_otp', code)).toBe('expired');
     expect(store.check('email_otp', code)).toBe('no_code');
   });
@@ -60,7 +61,24 @@ describe('OneTimeCodes', () => {
 
   it(`sends at most ${MAX_CODES_SENT} codes per interaction`, () => {
     const store = codes();
-    for (let sent = 0; sent < MAX_CODES_SENT; sent += 1) expect(store.issue('magic')).toMatch(/^\d{6}$/);
+    for (let sent = 0; sent < 3; sent += 1) expect(store.issue('magic')).toMatch(/^\d{6}$/);
     expect(store.issue('email_otp')).toBeUndefined();
+  });
+
+  it('draws codes from the whole range 000000-999999', () => {
+    const drawn = Array.from({ length: 100 }, () => codes()).flatMap((store) => [store.issue('email_otp')!, store.issue('sms')!, store.issue('magic')!]);
+    for (const code of drawn) expect(code).toMatch(/^\d{6}$/);
+    // Each fails with probability 0.9^300, about 2e-14.
+    expect(drawn.some((code) => Number(code) < 100_000)).toBe(true);
+    expect(drawn.some((code) => Number(code) >= 900_000)).toBe(true);
+  });
+
+  it('takes back one failure for a proof that succeeded, never below none', () => {
+    const store = codes();
+    store.forgiveFailure();
+    for (let failure = 1; failure < MAX_FAILED_ATTEMPTS; failure += 1) expect(store.recordFailure()).toBe('wrong');
+    store.forgiveFailure();
+    expect(store.recordFailure()).toBe('wrong');
+    expect(store.recordFailure()).toBe('locked');
   });
 });

@@ -39,4 +39,57 @@ describe('ShopSessions', () => {
     expect(sessions.find({ headers: { cookie: `${SESSION_COOKIE}=../../etc` } })).toBeUndefined();
     expect(sessions.find({ headers: {} })).toBeUndefined();
   });
+
+  it('reads the id from the shop_session cookie only', () => {
+    const sessions = new ShopSessions();
+    const session = sessions.create();
+    expect(sessions.find({ headers: { cookie: `not_${SESSION_COOKIE}=${session.id}` } })).toBeUndefined();
+    expect(sessions.find({ headers: { cookie: `other=${session.id}` } })).toBeUndefined();
+  });
+
+  it('ends a session after 8 hours, as its cookie does', () => {
+    const sessions = new ShopSessions();
+    const now = Date.now();
+    const session = sessions.create(now);
+    expect(sessions.find(requestWith(session.id), now + 8 * 60 * 60 * 1000 - 1)).toBe(session);
+    expect(sessions.find(requestWith(session.id), now + 8 * 60 * 60 * 1000)).toBeUndefined();
+  });
+
+  it('sets the cookie HttpOnly, SameSite=Lax, for the whole origin, for 8 hours, and Secure over https', () => {
+    const sessions = new ShopSessions();
+    const session = sessions.create();
+    expect(sessions.cookieFor(session, false)).toBe(`shop_session=${session.id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=28800`);
+    expect(sessions.cookieFor(session, true)).toBe(`shop_session=${session.id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=28800; Secure`);
+  });
+
+  it('is signed in only while its token has not expired', () => {
+    const sessions = new ShopSessions();
+    const now = Date.now();
+    const session = sessions.create(now);
+    expect(sessions.isSignedIn(undefined, now)).toBe(false);
+    expect(sessions.isSignedIn(session, now)).toBe(false);
+    session.token = { accessToken: 'token', expiresAt: now + 1000 };
+    expect(sessions.isSignedIn(session, now + 999)).toBe(true);
+    expect(sessions.isSignedIn(session, now + 1000)).toBe(false);
+  });
+
+  it('holds 10 000 sessions, then lets the oldest go, signed in or not', () => {
+    const sessions = new ShopSessions();
+    const created = Array.from({ length: 10_000 }, () => sessions.create());
+    for (const session of created) session.token = { accessToken: 'token', expiresAt: Date.now() + 60_000 };
+    expect(sessions.find(requestWith(created[0]!.id))).toBe(created[0]);
+    sessions.create();
+    expect(sessions.find(requestWith(created[0]!.id))).toBeUndefined();
+    expect(sessions.find(requestWith(created[1]!.id))).toBe(created[1]);
+  });
+
+  it('keeps a pending sign-in 10 minutes, and the last 5 of them', () => {
+    const sessions = new ShopSessions();
+    const session = sessions.create();
+    const now = Date.now();
+    const states = Array.from({ length: 6 }, (_, index) => sessions.begin(session, `verifier-${index}`, '/shop', now));
+    expect(sessions.complete(session, states[0]!, now)).toBeUndefined();
+    expect(sessions.complete(session, states[1]!, now + 10 * 60 * 1000 - 1)).toMatchObject({ codeVerifier: 'verifier-1' });
+    expect(sessions.complete(session, states[5]!, now)).toMatchObject({ codeVerifier: 'verifier-5' });
+  });
 });
