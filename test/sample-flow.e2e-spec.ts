@@ -239,6 +239,8 @@ describe('sample bank: the API step-up flow against the embedded OpenID Provider
     const adminScope = `${CUSTOMER_SCOPE} admin:audit admin:users`;
     const page = await submitPassword(bob, await bob.authorize({ scope: adminScope, acrValues: [ACR_MFA] }), BOB.email, BOB.password);
     expect(offeredMethods(page)).toEqual(['authenticator_app', 'email_otp']);
+    // An app has no code to send: asking for one is refused.
+    expectPage(await bob.submit(`/interaction/${interactionOf(page)}/step-up/send`, { method: 'authenticator_app' }), 400, /Choose one of the offered methods/);
     const code = await generate({ secret: DEMO_TOTP_SECRET });
     const tokens = await bob.exchange(await verifyCode(bob, page, 'authenticator_app', code));
     expect(accessTokenOf(tokens).claims).toMatchObject({ sub: 'bob', acr: ACR_MFA, amr: ['mfa', 'otp'], scope: 'read:balance transfer:funds admin:audit admin:users' });
