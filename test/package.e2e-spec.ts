@@ -53,13 +53,19 @@ interface Packed {
   readonly files: readonly string[];
 }
 
-/** The package as `npm pack` makes it from a fresh build: what users download. */
+/**
+ * The package as `npm pack` makes it from a fresh build: what users download. The sources and tests are
+ * there too, as in the repository, for the package's `files` to leave out.
+ */
 async function packLibrary(work: string): Promise<Packed> {
   const source = join(work, 'source');
   await mkdir(source);
-  for (const file of ['package.json', 'README.md', 'SECURITY.md', 'LICENSE']) await cp(join(ROOT, file), join(source, file));
+  for (const entry of ['package.json', 'README.md', 'SECURITY.md', 'LICENSE', 'tsconfig.json', 'lib', 'test']) {
+    await cp(join(ROOT, entry), join(source, entry), { recursive: true, filter: (path) => !path.includes('node_modules') });
+  }
   await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(source, 'dist')]);
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: source });
+  // The build above stands in for the prepack script, which needs the repository's tools.
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: source });
   const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
   return { tarball: join(work, packed.filename), files: packed.files.map(({ path }) => path) };
 }
@@ -104,14 +110,17 @@ async function installApplication({ directory, type, nest }: Application, { tarb
   await run(process.execPath, [TSC, '-p', join(directory, 'tsconfig.json')]);
 }
 
-/** Starts the application in a process of its own; resolves with its URL. */
+/** Starts the application in a process of its own; resolves with its URL, or fails as soon as it exits. */
 async function startApplication({ directory }: Application, issuer: TestIssuer): Promise<{ url: string; process: ChildProcess }> {
   const server = spawn(process.execPath, [join(directory, 'dist', 'main.js')], {
     cwd: directory,
     env: { PATH: process.env.PATH, ISSUER: issuer.issuer, AUDIENCE: TestIssuer.audience, JWKS_URI: issuer.jwksUri },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [url] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];
+  const started = once(createInterface({ input: server.stdout! }), 'line') as Promise<[string]>;
+  const exited = once(server, 'exit').then(([code]) => Promise.reject(new Error(`the application exited with code ${String(code)} before listening`)));
+  exited.catch(() => undefined); // once it listens, its exit is the test's own doing
+  const [url] = await Promise.race([started, exited]);
   return { url, process: server };
 }
 
@@ -147,7 +156,9 @@ describe('the published package', () => {
     const imported = new Set<string>();
     for (const file of await readdir(dist, { recursive: true })) {
       if (!/\.(js|d\.ts)$/.test(file)) continue;
-      for (const [, specifier] of (await readFile(join(dist, file), 'utf8')).matchAll(/from '([^'.][^']*)'/g)) imported.add(specifier!);
+      const code = await readFile(join(dist, file), 'utf8');
+      // from '…', import '…' and import('…'), however quoted: every module named, relative ones aside.
+      for (const [, specifier] of code.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)) imported.add(specifier!);
     }
     expect([...imported].sort()).toEqual(['@nestjs/common', '@nestjs/core', 'class-validator', 'node:crypto']);
   });

@@ -247,8 +247,8 @@ describe('sample: stepping up with a security key, in Chromium', () => {
       await page.waitForURL(/\/shop\/callback/);
       await expect(page.locator('[role="alert"]').textContent()).resolves.toContain('Too many failed attempts');
 
-      // A step-up opened before the account locks is refused after, the key included: ten more failed answers
-      // in two other sign-ins of the same session lock it.
+      // A step-up opened before the account locks is refused after, the key included: the failed answers of two
+      // other sign-ins of the same session take the account past its 10 failures in 15 minutes.
       await context.clearCookies();
       await signIn(page, at);
       const openStepUp = async () => {

@@ -258,6 +258,7 @@ describe('AccessTokenVerifier trust and lifetime checks', () => {
 
   it('refuses a token not valid yet, beyond the tolerance only', async () => {
     const { verifier: tolerant } = verifier();
+    await expect(tolerant.verify(await sign({ nbf: NOW + 5 }), NOW)).resolves.toMatchObject({ nbf: NOW + 5 });
     const error = await rejection(tolerant.verify(await sign({ nbf: NOW + 6 }), NOW));
     expect(error).toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'nbf', reason: 'check_failed', description: 'The access token is not valid yet' });
   });

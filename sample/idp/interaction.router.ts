@@ -150,9 +150,10 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   }
 
   /**
-   * Runs a proof that waits (a password hash, a TOTP check, a security key's signature), refused outright once the login is at its limit.
-   * It is counted as a failure, for the login and for the account, before it is awaited, and forgiven if it
-   * succeeds: counted afterwards, a burst of guesses would all pass the limits before any of them counted.
+   * Runs a proof that waits (a password hash, a TOTP check, a security key's signature), refused outright once
+   * the login is at its limit. It is counted as a failure, for the login and for the account, before it is
+   * awaited, and forgiven if it succeeds: counted afterwards, a burst of guesses would all pass the limits
+   * before any of them counted.
    */
   async function countedAhead<T>(state: InteractionState, account: string, prove: () => Promise<T | undefined>): Promise<{ check: CodeCheck; proved?: T }> {
     if (state.codes.locked) return { check: 'locked' };

@@ -4,7 +4,7 @@ export const CODE_TTL_MS = 5 * 60_000;
 /** Wrong codes (any channel, TOTP included) before the interaction fails. */
 export const MAX_FAILED_ATTEMPTS = 5;
 /** Codes sent per interaction: with the attempt limit, this bounds the guesses an attacker gets. */
-export const MAX_CODES_SENT = 3;
+const MAX_CODES_SENT = 3;
 
 /** Where a code was sent: step-up by email or SMS, or first-factor sign-in by magic link/code. */
 export type CodeChannel = 'email_otp' | 'sms' | 'magic';

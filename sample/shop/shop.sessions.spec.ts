@@ -90,6 +90,7 @@ describe('ShopSessions', () => {
     const states = Array.from({ length: 6 }, (_, index) => sessions.begin(session, `verifier-${index}`, '/shop', now));
     expect(sessions.complete(session, states[0]!, now)).toBeUndefined();
     expect(sessions.complete(session, states[1]!, now + 10 * 60 * 1000 - 1)).toMatchObject({ codeVerifier: 'verifier-1' });
+    expect(sessions.complete(session, states[2]!, now + 10 * 60 * 1000)).toBeUndefined();
     expect(sessions.complete(session, states[5]!, now)).toMatchObject({ codeVerifier: 'verifier-5' });
   });
 });
