@@ -1,5 +1,5 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { compilePolicy, type StepUpRequirement } from './core/step-up.policy.js';
+import { compilePolicy, layerRequirements, type StepUpRequirement } from './core/step-up.policy.js';
 import { attachedClaims } from './step-up.claims.js';
 import {
   declaresRequirement,
@@ -22,7 +22,9 @@ function refusePublic(holder: object, decorator: string): void {
 
 /**
  * Requires a stronger or more recent authentication: `acr` (any of), `amr` (all of), `maxAge`.
- * On a method it replaces a class-level requirement, and on a class an inherited one. Mistakes throw when
+ * On a method it is laid over its class's requirement, and on a class over an inherited one: the fields it
+ * sets replace theirs, the others stay (`{ maxAge: 60 }` on a method of an MFA class asks for a recent MFA).
+ * Mistakes throw when
  * the class is defined, and so does a second `@RequireStepUp()` on the same class or method, which would
  * otherwise hide the first, or one beside `@Public()`.
  */
@@ -36,7 +38,9 @@ export function RequireStepUp(requirement: StepUpRequirement): ClassDecorator & 
     if (Reflect.getOwnMetadata(STEP_UP_REQUIREMENT_METADATA, holder) !== undefined) {
       throw new TypeError('@RequireStepUp() is declared twice on the same class or method: merge them into one requirement');
     }
-    Reflect.defineMetadata(STEP_UP_REQUIREMENT_METADATA, requirement, holder);
+    // A class's own requirement is laid over the one it inherits, found through its prototype chain.
+    const inherited = Reflect.getMetadata(STEP_UP_REQUIREMENT_METADATA, holder) as StepUpRequirement | undefined;
+    Reflect.defineMetadata(STEP_UP_REQUIREMENT_METADATA, layerRequirements(inherited, requirement), holder);
   });
 }
 

@@ -16,6 +16,7 @@ import { KeySetUnavailableError } from './core/step-up.keys.js';
 import {
   compilePolicy,
   evaluatePolicy,
+  layerRequirements,
   PolicyDecisions,
   type CompiledPolicy,
   type PolicyFailure,
@@ -239,7 +240,10 @@ export class StepUpGuard implements CanActivate {
 
   private prepare(target: Function, handler: Function): GuardedRoute | typeof OPEN {
     const { reflector } = this;
-    const requirement = reflector.getAllAndOverride<StepUpRequirement | undefined>(STEP_UP_REQUIREMENT_METADATA, [handler, target]);
+    const requirement = layerRequirements(
+      reflector.get<StepUpRequirement | undefined>(STEP_UP_REQUIREMENT_METADATA, target),
+      reflector.get<StepUpRequirement | undefined>(STEP_UP_REQUIREMENT_METADATA, handler),
+    );
     const scopes = reflector.getAllAndMerge<string[]>(STEP_UP_SCOPES_METADATA, [handler, target]);
     // A class is open only if nothing in its chain of base classes requires anything (the decorators refuse
     // @Public() beside a requirement on one class, but a subclass may protect what its base opened).

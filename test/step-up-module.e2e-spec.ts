@@ -638,6 +638,11 @@ describe('registering the guard yourself', () => {
 });
 
 describe('exceptions the application throws', () => {
+  it('refuse, when built, a lone string where a list of acr values or scopes belongs (as JavaScript allows)', () => {
+    expect(() => new InsufficientScopeException('transfer:funds' as never)).toThrow('scope must be given as a list of strings, not "transfer:funds"');
+    expect(() => new StepUpRequiredException({ acrValues: ACR_MFA as never })).toThrow(`acr value must be given as a list of strings, not "${ACR_MFA}"`);
+  });
+
   it('refuse, when built, what no challenge header can carry', () => {
     expect(() => new InsufficientScopeException(['x"y'])).toThrow('scope "x\\"y" is not valid');
     expect(() => new StepUpRequiredException({ acrValues: ['gold plus'] })).toThrow('acr value "gold plus" is not valid');

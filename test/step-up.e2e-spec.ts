@@ -84,6 +84,31 @@ class ReportsOverAdminBase extends AdminBase {
   }
 }
 
+@RequireStepUp({ acr: ACR_MFA, amr: ['mfa'] })
+class MfaBase {}
+
+/** Lays requirements over those of its base: a fresh sign-in here must still be an MFA one. */
+@Controller('inherited/layered')
+@RequireStepUp({ maxAge: 300 })
+class FreshOverMfaBase extends MfaBase {
+  @Get()
+  read() {
+    return { read: true };
+  }
+
+  @Get('recent')
+  @RequireStepUp({ maxAge: 60 })
+  recent() {
+    return { recent: true };
+  }
+
+  @Get('hardware')
+  @RequireStepUp({ amr: ['hwk'] })
+  hardware() {
+    return { hardware: true };
+  }
+}
+
 async function problem(response: Response) {
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(response.headers.get('cache-control')).toBe('no-store');
@@ -417,7 +442,7 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
 
       beforeAll(async () => {
         inheriting = await startTestApp(platform, issuer.moduleOptions, {
-          controllers: [ProtectedOverOpenBase, StepUpOverOpenBase, OpenByInheritance, ReportsOverAdminBase],
+          controllers: [ProtectedOverOpenBase, StepUpOverOpenBase, OpenByInheritance, ReportsOverAdminBase, FreshOverMfaBase],
         });
       });
       afterAll(() => inheriting.app.close());
@@ -437,6 +462,27 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
         expect(parseStepUpChallenge(reportsOnly.headers.get('www-authenticate')!)?.scope).toEqual(['admin', 'reports']);
         const both = await inheriting.request('/inherited/reports', { token: await issuer.sign({ scope: 'admin reports' }) });
         expect(both.status).toBe(200);
+      });
+
+      it("lays a subclass's and a method's @RequireStepUp() over the ones above them: the fields they leave out stay", async () => {
+        const challenge = async (path: string, claims: Record<string, unknown>) => {
+          const response = await inheriting.request(path, { token: await issuer.sign(claims) });
+          return response.status === 200 ? 'allowed' : parseStepUpChallenge(response.headers.get('www-authenticate')!);
+        };
+        const freshPassword = { acr: 'urn:password', amr: ['pwd'], auth_time: now() - 10 };
+        const freshMfa = { ...MFA, auth_time: now() - 10 };
+        const olderMfa = { ...MFA, auth_time: now() - 120 };
+
+        // The subclass's maxAge keeps its base's acr and amr.
+        expect(await challenge('/inherited/layered', freshPassword)).toMatchObject({ error: 'insufficient_user_authentication', acrValues: [ACR_MFA], maxAge: 300 });
+        expect(await challenge('/inherited/layered', olderMfa)).toBe('allowed');
+        // A method's maxAge replaces the class's, and keeps acr and amr.
+        expect(await challenge('/inherited/layered/recent', freshPassword)).toMatchObject({ acrValues: [ACR_MFA], maxAge: 60 });
+        expect(await challenge('/inherited/layered/recent', olderMfa)).toMatchObject({ acrValues: [ACR_MFA], maxAge: 60 });
+        expect(await challenge('/inherited/layered/recent', freshMfa)).toBe('allowed');
+        // A method's amr replaces the class's, and keeps acr and maxAge.
+        expect(await challenge('/inherited/layered/hardware', freshMfa)).toMatchObject({ acrValues: [ACR_MFA], maxAge: 300 });
+        expect(await challenge('/inherited/layered/hardware', { ...freshMfa, amr: ['hwk'] })).toBe('allowed');
       });
     });
   });

@@ -59,6 +59,8 @@ export function isChallengeItem(value: string): boolean {
 
 /** Throws unless every value can be written as an acr value or scope-token of a challenge. */
 export function assertChallengeItems(values: readonly unknown[], what: string): asserts values is readonly string[] {
+  // From JavaScript a lone string gets here too, and would pass as a list of its characters.
+  if (!Array.isArray(values)) throw new TypeError(`${what} must be given as a list of strings, not ${JSON.stringify(values)}`);
   for (const value of values) {
     if (typeof value !== 'string' || !isChallengeItem(value)) {
       throw new TypeError(

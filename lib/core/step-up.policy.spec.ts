@@ -1,5 +1,5 @@
 import { ACR_MFA } from './step-up.constants.js';
-import { compilePolicy, evaluatePolicy, PolicyDecisions, type EvaluationContext } from './step-up.policy.js';
+import { compilePolicy, evaluatePolicy, layerRequirements, PolicyDecisions, type EvaluationContext } from './step-up.policy.js';
 
 const NOW = 1_800_000_000;
 const context: EvaluationContext = { now: NOW, clockTolerance: 5, scopeClaims: ['scope', 'scp', 'permissions'] };
@@ -44,6 +44,9 @@ describe('compilePolicy', () => {
     [{ acr: [42] }, /acr 42 is not valid/],
     [{ amr: [null] }, /amr null is not valid/],
     [{ maxAge: -1 }, /maxAge must be a whole number of seconds/],
+    [{ acr: ACR_MFA, max_age: 300 }, /"max_age" is not a step-up requirement: use acr, amr and maxAge \(maxAge, in seconds or a duration\)/],
+    [{ acrValues: [ACR_MFA] }, /"acrValues" is not a step-up requirement: use acr, amr and maxAge$/],
+    [{ amr: 'mfa' }, /amr must be given as a list of strings, not "mfa"/],
     [{ maxAge: '5 minutes' }, /maxAge must be seconds \(300\) or a duration string/],
   ])('refuses %j', (requirement, message) => {
     expect(() => compilePolicy(requirement as never)).toThrow(message);
@@ -51,6 +54,22 @@ describe('compilePolicy', () => {
 
   it('refuses a scope outside the challenge character set', () => {
     expect(() => compilePolicy(undefined, ['transfer funds'])).toThrow(/scope "transfer funds" is not valid/);
+  });
+});
+
+describe('layerRequirements', () => {
+  it('lays each field an inner requirement sets over the outer one, and keeps the rest', () => {
+    const outer = { acr: ACR_MFA, amr: ['mfa'], maxAge: 300 };
+    expect(layerRequirements(outer, { maxAge: 60 })).toEqual({ acr: ACR_MFA, amr: ['mfa'], maxAge: 60 });
+    expect(layerRequirements(outer, { acr: 'urn:gold', amr: ['hwk'] })).toEqual({ acr: 'urn:gold', amr: ['hwk'], maxAge: 300 });
+    expect(layerRequirements({ acr: ACR_MFA }, { maxAge: '1m', acr: undefined })).toEqual({ acr: ACR_MFA, maxAge: '1m' });
+  });
+
+  it('returns either one when the other is absent', () => {
+    const only = { acr: ACR_MFA };
+    expect(layerRequirements(only, undefined)).toBe(only);
+    expect(layerRequirements(undefined, only)).toBe(only);
+    expect(layerRequirements(undefined, undefined)).toBeUndefined();
   });
 });
 

@@ -15,6 +15,22 @@ export interface StepUpRequirement {
   readonly maxAge?: number | string;
 }
 
+const REQUIREMENT_FIELDS: ReadonlySet<string> = new Set(['acr', 'amr', 'maxAge']);
+
+/**
+ * An inner requirement (a method's, a subclass's) laid over an outer one (its class's, its base's): each
+ * field the inner one sets replaces the outer one's, and the fields it leaves out stay. So `{ maxAge: 60 }`
+ * on a method of an MFA class asks for a recent MFA, not for a recent sign-in of any kind.
+ */
+export function layerRequirements(outer: StepUpRequirement | undefined, inner: StepUpRequirement | undefined): StepUpRequirement | undefined {
+  if (outer === undefined || inner === undefined) return inner ?? outer;
+  const layered: { -readonly [field in keyof StepUpRequirement]: StepUpRequirement[field] } = { ...outer };
+  if (inner.acr !== undefined) layered.acr = inner.acr;
+  if (inner.amr !== undefined) layered.amr = inner.amr;
+  if (inner.maxAge !== undefined) layered.maxAge = inner.maxAge;
+  return layered;
+}
+
 /** A route's requirements, checked and prepared once so evaluation allocates nothing on success. */
 export interface CompiledPolicy {
   /** Acr values to ask for in a challenge, as the route declared them. */
@@ -70,6 +86,11 @@ export function compilePolicy(
   scopes: readonly string[] = [],
   options: PolicyOptions = {},
 ): CompiledPolicy {
+  for (const field of Object.keys(requirement ?? {})) {
+    if (!REQUIREMENT_FIELDS.has(field)) {
+      throw new TypeError(`${JSON.stringify(field)} is not a step-up requirement: use acr, amr and maxAge${field === 'max_age' ? ' (maxAge, in seconds or a duration)' : ''}`);
+    }
+  }
   const acrValues = checkedItems(
     requirement?.acr === undefined ? [] : typeof requirement.acr === 'string' ? [requirement.acr] : requirement.acr,
     'acr',
