@@ -81,12 +81,18 @@ export function Public(): ClassDecorator & MethodDecorator {
 
 const claimsParameter = createParamDecorator((claim: string | undefined, context: ExecutionContext): unknown => {
   const claims = attachedClaims(context.switchToHttp().getRequest());
-  return claim === undefined ? claims : claims?.[claim];
+  // Fail closed: a handler given undefined could go on as if anyone were allowed. A plain Error is logged by
+  // Nest and answered with a bare 500, which tells the client nothing about the app's set-up.
+  if (claims === undefined) {
+    throw new Error('@StepUpClaims() has no verified claims to give: StepUpGuard did not run for this route, or the route is public');
+  }
+  return claim === undefined ? claims : claims[claim];
 });
 
 /**
  * The verified access token claims, or one claim: `@StepUpClaims('sub') sub: string`. It also marks its
- * handler, so the guard attaches the claims to the request only on routes that read them.
+ * handler, so the guard attaches the claims to the request only on routes that read them. Where the guard
+ * verified no token (a public route, or one the guard does not run on) the request fails with a 500.
  */
 export function StepUpClaims(claim?: string): ParameterDecorator {
   const parameter = claimsParameter(claim);

@@ -251,10 +251,9 @@ export class StepUpGuard implements CanActivate {
       reflector.get(STEP_UP_PUBLIC_METADATA, handler) === true ||
       (!declaresRequirement(handler) && reflector.get(STEP_UP_PUBLIC_METADATA, target) === true && !declaresRequirement(target));
     if (isPublic) return OPEN;
-    if (requirement === undefined && scopes.length === 0 && this.options.defaultPolicy === 'none') return OPEN;
-    return {
-      policy: compilePolicy(requirement, scopes, { acrRanking: this.options.acrRanking }),
-      readsClaims: reflector.get(STEP_UP_CLAIMS_PARAMETER_METADATA, handler) === true,
-    };
+    const readsClaims = reflector.get(STEP_UP_CLAIMS_PARAMETER_METADATA, handler) === true;
+    // Under defaultPolicy 'none' a route that asks for nothing is open, unless its handler reads the claims.
+    if (requirement === undefined && scopes.length === 0 && !readsClaims && this.options.defaultPolicy === 'none') return OPEN;
+    return { policy: compilePolicy(requirement, scopes, { acrRanking: this.options.acrRanking }), readsClaims };
   }
 }

@@ -239,9 +239,13 @@ describe.each(PLATFORMS)('module behaviour over %s', (platform) => {
     expect((await fetch(`${url}/api/profile`)).status).toBe(401);
   });
 
-  it("with defaultPolicy 'none', checks only decorated routes", async () => {
+  it("with defaultPolicy 'none', checks only decorated routes, and those that read the claims", async () => {
     api = await startTestApp(platform, { ...issuer.moduleOptions, defaultPolicy: 'none' });
-    expect((await api.request('/api/profile')).status).toBe(200);
+    expect((await api.request('/api/news')).status).toBe(200);
+    const anonymous = await api.request('/api/profile');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe(`Bearer realm="${TestIssuer.audience}"`);
+    expect(await (await api.request('/api/profile', { token: await issuer.sign({ sub: 'grace' }) })).json()).toEqual({ subject: 'grace' });
     expect((await api.request('/api/accounts/balance')).status).toBe(401);
     const stepUpOnly = await api.request('/api/keys', { token: await issuer.sign({ acr: 'urn:pwd' }) });
     expect(stepUpOnly.status).toBe(401);

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Controller, Get, Injectable } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ACR_MFA, parseStepUpChallenge, Public, RequireScope, RequireStepUp, StepUpGuard, type StepUpRequest } from 'nestjs-step-up';
+import { ACR_MFA, parseStepUpChallenge, Public, RequireScope, RequireStepUp, StepUpClaims, StepUpGuard, type StepUpRequest } from 'nestjs-step-up';
 import { TestIssuer } from './support/test-issuer.js';
 import { AdminController, BankController, PLATFORMS, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -81,6 +81,16 @@ class ReportsOverAdminBase extends AdminBase {
   @Get()
   read() {
     return { read: true };
+  }
+}
+
+/** Reads claims where no token is verified: a mistake that must not run the handler. */
+@Controller('claims-without-token')
+class ClaimsWithoutToken {
+  @Get()
+  @Public()
+  read(@StepUpClaims('sub') subject: string | undefined) {
+    return { subject: subject ?? 'anyone' };
   }
 }
 
@@ -442,7 +452,7 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
 
       beforeAll(async () => {
         inheriting = await startTestApp(platform, issuer.moduleOptions, {
-          controllers: [ProtectedOverOpenBase, StepUpOverOpenBase, OpenByInheritance, ReportsOverAdminBase, FreshOverMfaBase],
+          controllers: [ProtectedOverOpenBase, StepUpOverOpenBase, OpenByInheritance, ReportsOverAdminBase, FreshOverMfaBase, ClaimsWithoutToken],
         });
       });
       afterAll(() => inheriting.app.close());
@@ -462,6 +472,12 @@ describe.each(PLATFORMS)('StepUpModule over %s', (platform) => {
         expect(parseStepUpChallenge(reportsOnly.headers.get('www-authenticate')!)?.scope).toEqual(['admin', 'reports']);
         const both = await inheriting.request('/inherited/reports', { token: await issuer.sign({ scope: 'admin reports' }) });
         expect(both.status).toBe(200);
+      });
+
+      it('fails a public route that reads @StepUpClaims() with a bare 500, rather than run its handler without claims', async () => {
+        const response = await inheriting.request('/claims-without-token', { token: await issuer.sign() });
+        expect(response.status).toBe(500);
+        expect(await response.json()).toEqual({ statusCode: 500, message: 'Internal server error' });
       });
 
       it("lays a subclass's and a method's @RequireStepUp() over the ones above them: the fields they leave out stay", async () => {

@@ -28,6 +28,11 @@ export class BankController {
     return { subject };
   }
 
+  @Get('news')
+  news() {
+    return { news: [] };
+  }
+
   @Get('accounts/balance')
   @RequireScope('read:balance')
   balance() {
