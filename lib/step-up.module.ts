@@ -1,5 +1,5 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { Inject, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, ModulesContainer } from '@nestjs/core';
 import { StepUpAuthenticator } from './step-up.authenticator.js';
 import { StepUpExceptionFilter } from './step-up.filter.js';
 import { StepUpGuard } from './step-up.guard.js';
@@ -13,11 +13,27 @@ import {
 } from './step-up.options.js';
 
 /**
+ * Two registrations would each add a global guard with its own options, and every token would fail one
+ * of them as if its signature were wrong. Counted in this application's own container, as one process
+ * may run several applications.
+ */
+function refuseSecondRegistration(modules: ModulesContainer): void {
+  const registrations = [...modules.values()].filter(({ metatype, providers }) => metatype === StepUpModule && providers.has(STEP_UP_OPTIONS));
+  if (registrations.length > 1) {
+    throw new StepUpOptionsError(['StepUpModule is registered twice: call forRoot() or forRootAsync() once, in the root module']);
+  }
+}
+
+/**
  * Step-up authentication for the whole application: `StepUpModule.forRoot({ issuer, audience, jwksUri })`
  * registers {@link StepUpGuard} and {@link StepUpExceptionFilter} globally, unless told not to.
  */
 @Module({})
 export class StepUpModule {
+  constructor(@Inject(ModulesContainer) modules: ModulesContainer) {
+    refuseSecondRegistration(modules);
+  }
+
   static forRoot(options: StepUpModuleOptions): DynamicModule {
     return StepUpModule.register([{ provide: STEP_UP_MODULE_OPTIONS, useValue: options }], [], options ?? {});
   }

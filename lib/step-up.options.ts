@@ -1,4 +1,5 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import {
   IsArray,
@@ -11,12 +12,13 @@ import {
   Min,
   ValidateBy,
   validateSync,
+  type ValidationArguments,
   type ValidationError,
   type ValidationOptions,
 } from 'class-validator';
 import { isChallengeItem, isChallengeText } from './core/step-up.challenge.js';
 import { parseDurationSeconds } from './core/step-up.duration.js';
-import { JWS_ALGORITHMS } from './core/step-up.keys.js';
+import { JWS_ALGORITHMS, staticKeyProblems } from './core/step-up.keys.js';
 import type { ScopeClaimName } from './core/step-up.policy.js';
 
 export type Duration = number | string;
@@ -34,7 +36,7 @@ export interface StepUpModuleOptions {
    * end to end. Default false: whoever can change the key set in transit can sign any token.
    */
   allowInsecureJwksUri?: boolean;
-  /** Verification keys given directly: public JWKs, PEM public keys or certificates, or `KeyObject`s. */
+  /** Verification keys given directly: public JWKs, PEM public keys or certificates, or `KeyObject`s; private keys are refused. */
   keys?: Array<JsonWebKey | string | KeyObject>;
   /** Accepted JWS algorithms. Default: RS256, PS256, ES256, EdDSA. `none` and HS* are refused. */
   algorithms?: string[];
@@ -57,7 +59,8 @@ export interface StepUpModuleOptions {
   /**
    * Request property that also receives the verified claims, for interceptors, other guards or code that
    * reads `request.user`: e.g. `'user'`. Default `false`: only `@StepUpClaims()` gets them, and the request
-   * is left untouched (on Express, adding a property to a request costs microseconds).
+   * is left untouched (on Express, adding a property to a request costs microseconds). A property the
+   * request already has (`headers`, `body`, `ip`…) is refused.
    */
   requestProperty?: string | false;
   /** Verified-token cache: how many tokens to remember. Default 1000; `0` turns it off. */
@@ -118,9 +121,33 @@ export class StepUpOptionsError extends Error {
 const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const DEFAULT_SCOPE_CLAIMS: readonly ScopeClaimName[] = ['scope', 'scp', 'permissions'];
 
-function Is(name: string, test: (value: unknown) => boolean, message: string, options?: ValidationOptions) {
-  return ValidateBy({ name, validator: { validate: test, defaultMessage: () => message } }, options);
+function Is(name: string, test: (value: unknown) => boolean, message: string | ((args: ValidationArguments) => string), options?: ValidationOptions) {
+  return ValidateBy({ name, validator: { validate: test, defaultMessage: typeof message === 'string' ? () => message : message } }, options);
 }
+
+/** A required option: a missing value, as an unset environment variable gives, is named as missing rather than wrong. */
+function IsRequired(name: string, test: (value: unknown) => boolean, expected: string) {
+  return Is(name, test, ({ value }) => (value == null ? `${name} is required (got ${value}): ${expected}` : `${name} must be ${expected}`));
+}
+
+/**
+ * Properties that Node's IncomingMessage, Express or Fastify give a request and that apps and middleware
+ * read. Claims written over one would break whatever reads it, e.g. `headers`. Whatever a request inherits
+ * is refused as well: the stream methods (`on`, `pipe`…) and Object's (`constructor`, `__proto__`…).
+ */
+const REQUEST_PROPERTIES: ReadonlySet<string> = new Set([
+  // Node
+  'aborted', 'complete', 'connection', 'headers', 'headersDistinct', 'httpVersion', 'httpVersionMajor', 'httpVersionMinor',
+  'method', 'rawHeaders', 'rawTrailers', 'socket', 'statusCode', 'statusMessage', 'trailers', 'trailersDistinct', 'url',
+  // Express, and the session, cookie and upload middleware commonly used with it
+  'accepts', 'acceptsCharsets', 'acceptsEncodings', 'acceptsLanguages', 'app', 'baseUrl', 'body', 'cookies', 'file', 'files',
+  'fresh', 'get', 'header', 'host', 'hostname', 'ip', 'ips', 'is', 'next', 'originalUrl', 'param', 'params', 'path', 'protocol',
+  'query', 'range', 'res', 'route', 'secret', 'secure', 'session', 'sessionID', 'signedCookies', 'stale', 'subdomains', 'xhr',
+  // Fastify
+  'context', 'id', 'is404', 'log', 'port', 'raw', 'routeConfig', 'routeOptions', 'routerMethod', 'routerPath', 'routeSchema',
+  'server', 'validationError',
+]);
+const isRequestProperty = (name: string) => REQUEST_PROPERTIES.has(name) || name in IncomingMessage.prototype;
 
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 const isOneOrMoreStrings = (value: unknown) =>
@@ -157,10 +184,10 @@ function DurationWithin(name: string, min: number, max: number, bounds: string) 
 }
 
 class StepUpOptionsSchema {
-  @Is('issuer', isOneOrMoreStrings, 'issuer must be the issuer identifier (iss), or a list of them')
+  @IsRequired('issuer', isOneOrMoreStrings, 'the issuer identifier (iss), or a list of them')
   issuer!: unknown;
 
-  @Is('audience', isOneOrMoreStrings, "audience must be this API's identifier (aud), or a list of them")
+  @IsRequired('audience', isOneOrMoreStrings, "this API's identifier (aud), or a list of them")
   audience!: unknown;
 
   @IsOptional()
@@ -222,6 +249,11 @@ class StepUpOptionsSchema {
 
   @IsOptional()
   @Is('requestProperty', (value) => value === false || isNonEmptyString(value), "requestProperty must be a property name such as 'user', or false")
+  @Is(
+    'requestPropertyFree',
+    (value) => typeof value !== 'string' || !isRequestProperty(value),
+    ({ value }) => `requestProperty '${value}' would overwrite the request's own property: use 'user' or another free name`,
+  )
   requestProperty?: unknown;
 
   @IsOptional()
@@ -272,6 +304,14 @@ function problemsOf(errors: readonly ValidationError[]): string[] {
   );
 }
 
+const isAlgorithmList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.length > 0 && value.every((algorithm) => JWS_ALGORITHMS.includes(algorithm));
+
+/** What is wrong with each static key, once the list and the algorithms are well formed enough to tell. */
+function keyProblems({ keys, algorithms = DEFAULT_ALGORITHMS }: StepUpModuleOptions): string[] {
+  return Array.isArray(keys) && keys.every(isKeyInput) && isAlgorithmList(algorithms) ? staticKeyProblems(keys, algorithms) : [];
+}
+
 const list = (value: string | string[]): string[] => (typeof value === 'string' ? [value] : value);
 const seconds = (value: Duration | undefined, fallback: number, name: string) =>
   value === undefined ? fallback : parseDurationSeconds(value, name);
@@ -287,6 +327,7 @@ export function resolveStepUpOptions(options: StepUpModuleOptions): ResolvedStep
     problems.push("give exactly one key source: jwksUri (the issuer's JWK Set URL) or keys (public keys)");
   }
   if (Array.isArray(options.keys) && options.keys.length === 0) problems.push('keys must hold at least one key');
+  problems.push(...keyProblems(options));
   const jwksUrl = urlOf(options.jwksUri);
   // Keys fetched in clear can be swapped on the way, and with them the signature of every token.
   if (jwksUrl?.protocol === 'http:' && !isLoopback(jwksUrl) && options.allowInsecureJwksUri !== true) {

@@ -94,7 +94,7 @@ describe('key-set faults', () => {
 
       const warnings = keyLogs().filter((entry) => entry.level === 'warn');
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]!.message).toMatch(new RegExp(`^JWKS ${jwks.url.replace(/[.?]/g, '\\$&')} could not be loaded \\(.+\\); keys already held stay in use$`));
+      expect(warnings[0]!.message).toMatch(new RegExp(`^JWKS ${jwks.url.replace(/[.?]/g, '\\$&')} could not be loaded \\(.+\\); no signing keys yet: tokens get 503 until it loads$`));
       expect(api.logger.entries.filter((entry) => entry.level === 'error')).toEqual([]);
 
       await jwks.up();

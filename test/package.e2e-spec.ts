@@ -160,7 +160,7 @@ describe('the published package', () => {
       // from '…', import '…' and import('…'), however quoted: every module named, relative ones aside.
       for (const [, specifier] of code.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)) imported.add(specifier!);
     }
-    expect([...imported].sort()).toEqual(['@nestjs/common', '@nestjs/core', 'class-validator', 'node:crypto']);
+    expect([...imported].sort()).toEqual(['@nestjs/common', '@nestjs/core', 'class-validator', 'node:crypto', 'node:http']);
   });
 
   describe.each<[string, Omit<Application, 'directory'>, { nestMajor: string; loads: RegExp }]>([

@@ -8,9 +8,11 @@ import {
   Req,
   UseGuards,
   type CanActivate,
+  type DynamicModule,
   type ExecutionContext,
 } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
@@ -44,8 +46,11 @@ describe('options are validated at start-up', () => {
   }
 
   it.each([
-    [{ audience: 'a', jwksUri: 'https://id.example/jwks' }, 'issuer must be the issuer identifier (iss), or a list of them'],
-    [{ issuer: 'i', jwksUri: 'https://id.example/jwks' }, "audience must be this API's identifier (aud), or a list of them"],
+    [{ audience: 'a', jwksUri: 'https://id.example/jwks' }, 'issuer is required (got undefined): the issuer identifier (iss), or a list of them'],
+    [{ issuer: 'i', jwksUri: 'https://id.example/jwks' }, "audience is required (got undefined): this API's identifier (aud), or a list of them"],
+    [{ issuer: null, audience: 'a', jwksUri: 'https://id.example/jwks' }, 'issuer is required (got null)'],
+    [{ issuer: 'i', audience: null, jwksUri: 'https://id.example/jwks' }, 'audience is required (got null)'],
+    [{ issuer: 7, audience: 'a', jwksUri: 'https://id.example/jwks' }, 'issuer must be the issuer identifier (iss), or a list of them'],
     [{ issuer: 'i', audience: 'a' }, "give exactly one key source: jwksUri (the issuer's JWK Set URL) or keys (public keys)"],
     [{ issuer: 'i', audience: 'a', jwksUri: 'ftp://x' }, "jwksUri must be an http(s) URL, such as the issuer metadata's jwks_uri"],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', algorithms: ['HS256'] }, /"none" and HMAC \(HS\*\) algorithms are refused/],
@@ -81,6 +86,12 @@ describe('options are validated at start-up', () => {
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', acrRanking: ['urn:a b'] }, 'acrRanking values must be visible ASCII without spaces, quotes or backslashes'],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', scopeClaims: ['roles'] }, "scopeClaims may only hold 'scope', 'scp', 'permissions'"],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: '' }, "requestProperty must be a property name such as 'user', or false"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: 'headers' }, "requestProperty 'headers' would overwrite the request's own property: use 'user' or another free name"],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: 'body' }, /^Invalid StepUpModule options:\n {2}- requestProperty 'body' would overwrite/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: 'raw' }, /requestProperty 'raw' would overwrite/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: 'routeOptions' }, /requestProperty 'routeOptions' would overwrite/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: 'on' }, /requestProperty 'on' would overwrite/],
+    [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty: '__proto__' }, /requestProperty '__proto__' would overwrite/],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', clockTolerance: 301 }, /clockTolerance must be .*, at most 5 minutes/],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', maxTokenLength: 255 }, 'maxTokenLength must be at least 256'],
     [{ issuer: 'i', audience: 'a', jwksUri: 'https://x', maxTokenLength: 65537 }, 'maxTokenLength must be at most 65536'],
@@ -107,9 +118,32 @@ describe('options are validated at start-up', () => {
   it('refuses at start-up a static key that none of the accepted algorithms can use', async () => {
     const rsa = await createSigningKey('RS256', 'rsa-key');
     await expect(boot({ issuer: 'i', audience: 'a', keys: [rsa.publicJwk], algorithms: ['ES256'] })).rejects.toThrow(
-      /^keys\[0\] is not a public key that can verify ES256: /,
+      new StepUpOptionsError([
+        'keys[0] is not a public key that can verify ES256: check its type and size (RSA needs 2048 bits), its alg, and its use or key_ops (they must allow verification)',
+      ]),
     );
     await expect(boot({ issuer: 'i', audience: 'a', keys: [rsa.publicJwk], algorithms: ['RS256'] })).resolves.toBeDefined();
+  });
+
+  it('lists unusable keys with the other problems, each by its index', async () => {
+    const error = (await boot({ issuer: 'i', audience: 'a', keys: [{ kty: 'oct', k: 'c2VjcmV0' }], tokenCacheSize: -1 }).catch((caught: unknown) => caught)) as StepUpOptionsError;
+    expect(error).toBeInstanceOf(StepUpOptionsError);
+    expect(error.problems).toEqual(['tokenCacheSize must be 0 or more', expect.stringMatching(/^keys\[0\] is not a public key that can verify RS256, PS256, ES256, EdDSA: /)]);
+  });
+
+  it('refuses a private key, as a KeyObject, a PKCS#8 PEM or a JWK with d: a resource server must not hold the signing key', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forms = [privateKey, privateKey.export({ format: 'pem', type: 'pkcs8' }), privateKey.export({ format: 'jwk' })];
+    for (const form of forms) {
+      await expect(boot({ issuer: 'i', audience: 'a', keys: [form] })).rejects.toThrow(
+        new StepUpOptionsError(['keys[0] is a private key: pass only its public half (createPublicKey(key))']),
+      );
+    }
+    await expect(boot({ issuer: 'i', audience: 'a', keys: [createPublicKey(privateKey)] })).resolves.toBeDefined();
+  });
+
+  it.each(['user', 'auth', 'principal'])('accepts requestProperty %j, which no request carries', async (requestProperty) => {
+    await expect(boot({ issuer: 'i', audience: 'a', jwksUri: 'https://x', requestProperty })).resolves.toBeDefined();
   });
 
   it.each([
@@ -135,6 +169,44 @@ describe('options are validated at start-up', () => {
     await expect(Test.createTestingModule({ imports: [module] }).compile()).rejects.toThrow(
       `${flag} belongs beside useFactory in forRootAsync(), not in what it returns`,
     );
+  });
+
+  it('says a required option is unset when a config value is missing, e.g. in forRootAsync', async () => {
+    const module = StepUpModule.forRootAsync({
+      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({})] })],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({ issuer: config.get('STEPUP_UNSET_ISSUER'), audience: 'a', jwksUri: 'https://x' }) as never,
+    });
+    const error = await Test.createTestingModule({ imports: [module] })
+      .compile()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StepUpOptionsError);
+    expect((error as StepUpOptionsError).problems).toEqual(['issuer is required (got undefined): the issuer identifier (iss), or a list of them']);
+  });
+
+  describe('one registration per application', () => {
+    const options = { audience: 'a', jwksUri: 'https://id.example/jwks' };
+    const twice = 'StepUpModule is registered twice: call forRoot() or forRootAsync() once, in the root module';
+    const bootWithFeature = (root: DynamicModule, feature: DynamicModule) => {
+      @Module({ imports: [feature] })
+      class FeatureModule {}
+      return Test.createTestingModule({ imports: [root, FeatureModule] }).compile();
+    };
+
+    it.each([
+      ['forRoot', () => StepUpModule.forRoot({ issuer: 'https://feature.example', ...options })],
+      ['forRootAsync', () => StepUpModule.forRootAsync({ useFactory: () => ({ issuer: 'https://feature.example', ...options }) })],
+    ])('refuses at start-up a second one, by %s in a feature module', async (_name, feature) => {
+      const error = await bootWithFeature(StepUpModule.forRoot({ issuer: 'https://root.example', ...options }), feature()).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StepUpOptionsError);
+      expect((error as StepUpOptionsError).problems).toEqual([twice]);
+    });
+
+    it('accepts one registration in each of several applications of one process, and one module imported twice', async () => {
+      const registration = StepUpModule.forRoot({ issuer: 'https://root.example', ...options });
+      const apps = await Promise.all([bootWithFeature(registration, registration), boot({ issuer: 'i', ...options }), boot({ issuer: 'j', ...options })]);
+      await Promise.all(apps.map((app) => app.close()));
+    });
   });
 
   it('names mistakes in decorators when the class is defined', () => {

@@ -2,7 +2,15 @@ import { jest } from '@jest/globals';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JWS_ALGORITHMS, keyFitsAlgorithm, KeySetUnavailableError, NoMatchingKeyError, RemoteKeySource, StaticKeySource } from './step-up.keys.js';
+import {
+  JWS_ALGORITHMS,
+  keyFitsAlgorithm,
+  KeySetUnavailableError,
+  NoMatchingKeyError,
+  RemoteKeySource,
+  StaticKeySource,
+  staticKeyProblems,
+} from './step-up.keys.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -45,9 +53,28 @@ describe('StaticKeySource', () => {
     expect(() => source.resolve({ alg: 'HS256' })).toThrow(NoMatchingKeyError);
   });
 
-  it('uses the public half of a private key it is given', () => {
-    const source = new StaticKeySource([ec.privateKey]);
-    expect(source.resolve({ alg: 'ES256' }).type).toBe('public');
+  it('refuses a private key in any form: a resource server must not hold the signing key', () => {
+    const refusal = 'keys[1] is a private key: pass only its public half (createPublicKey(key))';
+    const pkcs8 = ec.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    const pkcs1 = rsa.privateKey.export({ format: 'pem', type: 'pkcs1' }) as string;
+    for (const privateKey of [ec.privateKey, pkcs8, pkcs1, ec.privateKey.export({ format: 'jwk' })]) {
+      expect(() => new StaticKeySource([ec.publicKey, privateKey])).toThrow(new TypeError(refusal));
+    }
+  });
+
+  it('refuses, naming it, a PEM string that holds no readable key', () => {
+    expect(() => new StaticKeySource(['-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----'])).toThrow(
+      /^keys\[0\] cannot be read as a PEM public key or certificate: /,
+    );
+  });
+
+  it('lists every unusable key at once through staticKeyProblems, and nothing for usable ones', () => {
+    const secret = { kty: 'oct', k: 'c2VjcmV0' };
+    expect(staticKeyProblems([secret, ec.publicKey, ec.privateKey], ['ES256'])).toEqual([
+      'keys[0] is not a public key that can verify ES256: check its type and size (RSA needs 2048 bits), its alg, and its use or key_ops (they must allow verification)',
+      'keys[2] is a private key: pass only its public half (createPublicKey(key))',
+    ]);
+    expect(staticKeyProblems([ec.publicKey, rsa.publicKey], JWS_ALGORITHMS)).toEqual([]);
   });
 
   it('refuses to guess between several candidates when the token has no kid', () => {
@@ -174,7 +201,7 @@ describe('RemoteKeySource', () => {
     expect(keys.isCurrent(held)).toBe(true);
   });
 
-  it('logs where the key set is without its query string', async () => {
+  it('logs where the key set is without its query string, and, with no key held yet, that tokens get 503', async () => {
     const warnings: string[] = [];
     const keys = new RemoteKeySource(new URL('?api_key=secret', url), {
       timeoutMs: 1000,
@@ -185,7 +212,7 @@ describe('RemoteKeySource', () => {
     answer = () => [500, 'oops'];
     await keys.start();
     keys.close();
-    expect(warnings).toEqual([`JWKS ${url.href} could not be loaded (HTTP 500); keys already held stay in use`]);
+    expect(warnings).toEqual([`JWKS ${url.href} could not be loaded (HTTP 500); no signing keys yet: tokens get 503 until it loads`]);
   });
 
   it('tells an unknown key from a key set fault through an outage and back, logging each change once', async () => {

@@ -130,33 +130,62 @@ async function readLimited(response: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+export type StaticKeyInput = JsonWebKey | string | KeyObject;
+
+const isKeyObject = (input: Exclude<StaticKeyInput, string>): input is KeyObject => 'asymmetricKeyType' in input || 'type' in input;
+
+function isPrivateKey(input: StaticKeyInput): boolean {
+  if (typeof input === 'string') return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input);
+  return isKeyObject(input) ? input.type === 'private' : 'd' in input;
+}
+
+/** A key that is not private, as an entry; undefined for a JWK no algorithm can use. Throws on an unreadable PEM. */
+function readPublicKey(input: StaticKeyInput, algorithms: readonly string[]): KeyEntry | undefined {
+  if (typeof input === 'string') return { kid: undefined, alg: undefined, key: createPublicKey(input) };
+  return isKeyObject(input) ? { kid: undefined, alg: undefined, key: input } : importJwkSet({ keys: [input] }, new Map(), algorithms)[0];
+}
+
+/** The key at `index` as an entry that can verify one of the algorithms, or what is wrong with it. */
+function importStaticKey(input: StaticKeyInput, index: number, algorithms: readonly string[]): KeyEntry | string {
+  // Whoever holds the private key can sign any token: it belongs with the issuer, not here.
+  if (isPrivateKey(input)) return `keys[${index}] is a private key: pass only its public half (createPublicKey(key))`;
+  let entry: KeyEntry | undefined;
+  try {
+    entry = readPublicKey(input, algorithms);
+  } catch (error) {
+    return `keys[${index}] cannot be read as a PEM public key or certificate: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (entry && verifiesAny(entry, algorithms)) return entry;
+  return (
+    `keys[${index}] is not a public key that can verify ${algorithms.join(', ')}: ` +
+    'check its type and size (RSA needs 2048 bits), its alg, and its use or key_ops (they must allow verification)'
+  );
+}
+
+/** What is wrong with each key that {@link StaticKeySource} would refuse, so that all can be reported at once. */
+export function staticKeyProblems(keys: readonly StaticKeyInput[], algorithms: readonly string[] = JWS_ALGORITHMS): string[] {
+  return keys.flatMap((input, index) => {
+    const imported = importStaticKey(input, index, algorithms);
+    return typeof imported === 'string' ? [imported] : [];
+  });
+}
+
 /**
- * Keys given at start-up: JWKs, PEM-encoded public keys or certificates, or `KeyObject`s. A key that can
- * verify none of the algorithms (an encryption key, RSA under 2048 bits, X25519) is refused here.
+ * Keys given at start-up: JWKs, PEM-encoded public keys or certificates, or `KeyObject`s. A private key,
+ * or a key that can verify none of the algorithms (an encryption key, RSA under 2048 bits, X25519), is
+ * refused here with a `TypeError` naming it.
  */
 export class StaticKeySource implements KeySource {
   private readonly entries: readonly KeyEntry[];
   private readonly current: ReadonlySet<KeyObject>;
 
-  constructor(keys: ReadonlyArray<JsonWebKey | string | KeyObject>, algorithms: readonly string[] = JWS_ALGORITHMS) {
+  constructor(keys: readonly StaticKeyInput[], algorithms: readonly string[] = JWS_ALGORITHMS) {
     this.entries = keys.map((input, index) => {
-      const entry = StaticKeySource.entryOf(input, algorithms);
-      if (!entry) {
-        throw new TypeError(
-          `keys[${index}] is not a public key that can verify ${algorithms.join(', ')}: ` +
-            'check its type and size (RSA needs 2048 bits), its alg, and its use or key_ops (they must allow verification)',
-        );
-      }
-      return entry;
+      const imported = importStaticKey(input, index, algorithms);
+      if (typeof imported === 'string') throw new TypeError(imported);
+      return imported;
     });
     this.current = new Set(this.entries.map(({ key }) => key));
-  }
-
-  private static entryOf(input: JsonWebKey | string | KeyObject, algorithms: readonly string[]): KeyEntry | undefined {
-    if (typeof input !== 'string' && !('asymmetricKeyType' in input || 'type' in input)) return importJwkSet({ keys: [input] }, new Map(), algorithms)[0];
-    const given = typeof input === 'string' ? createPublicKey(input) : (input as KeyObject);
-    const entry = { kid: undefined, alg: undefined, key: given.type === 'private' ? createPublicKey(given) : given };
-    return verifiesAny(entry, algorithms) ? entry : undefined;
   }
 
   resolve(selector: KeySelector): KeyObject {
@@ -269,7 +298,8 @@ export class RemoteKeySource implements KeySource {
       // Logged once per outage, not once per request; a fetch that outlives close() stays silent.
       if (!this.failing && !this.closed) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.options.logger?.warn(`JWKS ${this.location} could not be loaded (${reason}); keys already held stay in use`);
+        const consequence = this.entries.length ? 'keys already held stay in use' : 'no signing keys yet: tokens get 503 until it loads';
+        this.options.logger?.warn(`JWKS ${this.location} could not be loaded (${reason}); ${consequence}`);
       }
       this.failing = true;
       throw error;
