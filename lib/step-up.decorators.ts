@@ -24,9 +24,8 @@ function refusePublic(holder: object, decorator: string): void {
  * Requires a stronger or more recent authentication: `acr` (any of), `amr` (all of), `maxAge`.
  * On a method it is laid over its class's requirement, and on a class over an inherited one: the fields it
  * sets replace theirs, the others stay (`{ maxAge: 60 }` on a method of an MFA class asks for a recent MFA).
- * Mistakes throw when
- * the class is defined, and so does a second `@RequireStepUp()` on the same class or method, which would
- * otherwise hide the first, or one beside `@Public()`.
+ * Mistakes throw when the class is defined, and so does a second `@RequireStepUp()` on the same class or
+ * method, which would otherwise hide the first, or one beside `@Public()`.
  */
 export function RequireStepUp(requirement: StepUpRequirement): ClassDecorator & MethodDecorator {
   if (requirement?.acr === undefined && requirement?.amr === undefined && requirement?.maxAge === undefined) {

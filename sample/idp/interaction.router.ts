@@ -28,7 +28,7 @@ import {
   stepUpPage,
 } from './interaction.views.js';
 import type { EmailMessage, MessageSender, SmsMessage } from './message.outbox.js';
-import type { CodeCheck } from './one-time-code.js';
+import type { CodeChannel, CodeCheck } from './one-time-code.js';
 import { SecurityKeys } from './security-keys.js';
 import { SECURITY_KEY_SCRIPT } from './security-keys.script.js';
 import { verifyTotp } from './totp.verifier.js';
@@ -166,6 +166,13 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     return { check: 'accepted', proved };
   }
 
+  /** Checks a one-time code that was sent; a wrong one counts against the account as well as the login. */
+  function checkSentCode(state: InteractionState, channel: CodeChannel, code: string, account: string | undefined): CodeCheck {
+    const check = state.codes.check(channel, code);
+    if (account !== undefined && (check === 'wrong' || check === 'locked')) throttle.recordFailure(account);
+    return check;
+  }
+
   /** A second factor was proved: finish, unless the user may first add a security key for next time. */
   async function afterSecondFactor(req: Request, res: Response, interaction: Interaction, user: User, method: StepUpMethod) {
     if (!securityKeys.available || users.securityKeysOf(user.id).length > 0) return finish(req, res, interaction, steppedUp(user, method));
@@ -294,12 +301,11 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const state = states.for(interaction);
     const account = state.magicAccount;
     if (account !== undefined && (await refusedAsLocked(req, res, interaction, account))) return;
-    const check = state.codes.check('magic', code);
+    const check = checkSentCode(state, 'magic', code, account);
     if (check === 'accepted' && state.magicUserId !== undefined) {
       state.primary = { userId: state.magicUserId, method, at: nowSeconds() };
       return redirectToInteraction(res, interaction.uid);
     }
-    if (account !== undefined && (check === 'wrong' || check === 'locked')) throttle.recordFailure(account);
     if (check === 'locked') return deny(req, res, interaction, TOO_MANY_ATTEMPTS);
     return res.status(400).type('html').send(magicSentPage({ uid: interaction.uid, error: CODE_MESSAGES[check === 'accepted' ? 'no_code' : check] }));
   }
@@ -354,13 +360,10 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     const account = accountKey(stepUp.user.email);
     if (await refusedAsLocked(req, res, interaction, account)) return;
     const code = bodyField(req, 'code');
-    let check: CodeCheck;
-    if (method === 'authenticator_app') {
-      ({ check } = await countedAhead(state, account, async () => (await verifyTotp(users, stepUp.user, code)) || undefined));
-    } else {
-      check = state.codes.check(method, code);
-      if (check === 'wrong' || check === 'locked') throttle.recordFailure(account);
-    }
+    const check =
+      method === 'authenticator_app'
+        ? (await countedAhead(state, account, async () => (await verifyTotp(users, stepUp.user, code)) || undefined)).check
+        : checkSentCode(state, method, code, account);
     return afterCodeCheck(req, res, interaction, check, () => afterSecondFactor(req, res, interaction, stepUp.user, method));
   });
 
